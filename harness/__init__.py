@@ -1,0 +1,1 @@
+"""Build, boot and drive QEMU guests that exercise a clean-room VFIO."""

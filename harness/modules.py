@@ -1,0 +1,114 @@
+"""Our VFIO modules: built out of tree (M=) against the guest kernel.
+
+Kbuild writes objects next to the sources, so the tree under kernel/ is
+mirrored into the build directory first; copies keep their mtimes, so
+touching one .c rebuilds one object.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BuildError
+from .kernel import Kernel, jobs
+from .paths import REPO
+from .progress import Progress
+from .toposort import load_order
+
+SOURCES = REPO / "kernel"
+_SOURCE_SUFFIXES = {".c", ".h", ".S"}
+_SOURCE_NAMES = {"Kbuild", "Makefile"}
+_WARNING = re.compile(r"(warning|error):", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Modules:
+    """Our built modules, in the order they must be loaded."""
+
+    directory: Path
+    order: list[str]
+
+    def path(self, name: str) -> Path:
+        return self.directory / f"{name}.ko"
+
+
+def _is_source(path: Path) -> bool:
+    return path.suffix in _SOURCE_SUFFIXES or path.name in _SOURCE_NAMES
+
+
+def mirror(src: Path, dst: Path) -> bool:
+    """Make dst's sources equal src's; True when anything changed."""
+    changed = False
+    wanted = set()
+    for path in src.rglob("*"):
+        if not path.is_file() or not _is_source(path):
+            continue
+        rel = path.relative_to(src)
+        wanted.add(rel)
+        target = dst / rel
+        if target.exists() and target.read_bytes() == path.read_bytes():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+        changed = True
+    if dst.exists():
+        for path in dst.rglob("*"):
+            if path.is_file() and _is_source(path) \
+                    and path.relative_to(dst) not in wanted:
+                path.unlink()
+                changed = True
+    return changed
+
+
+def module_depends(ko: Path) -> set[str]:
+    out = subprocess.run(["modinfo", "-F", "depends", str(ko)],
+                         capture_output=True, text=True, check=True).stdout
+    return {d for d in out.strip().split(",") if d}
+
+
+def module_name(ko: Path) -> str:
+    out = subprocess.run(["modinfo", "-F", "name", str(ko)],
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip() or ko.stem
+
+
+def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = ()
+               ) -> Modules:
+    """Build kernel/drivers/vfio with W=1; any warning fails the build."""
+    mirror(SOURCES, out / "src")
+    mdir = out / "src" / "drivers" / "vfio"
+    cmd = ["make", "-C", str(kernel.layout.kbuild), f"M={mdir}", "W=1",
+           f"VFIO_INCLUDE={out / 'src' / 'include'}", f"-j{jobs()}",
+           *extra_make, "modules"]
+    progress = Progress("our modules")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    log = proc.stdout + proc.stderr
+    (out / "build.log").write_text(log)
+    # Report paths in the checkout, not in the mirror.
+    shown = log.replace(str(out / "src"), str(SOURCES))
+    if proc.returncode != 0:
+        raise BuildError(f"our modules failed to build:\n{_excerpt(shown)}")
+    if warnings := [ln for ln in shown.splitlines() if _WARNING.search(ln)]:
+        raise BuildError("our modules must build W=1 warning-free:\n"
+                         + "\n".join(warnings[:40]))
+    kos = sorted(mdir.rglob("*.ko"))
+    if not kos:
+        raise BuildError(f"no modules were built under {mdir}")
+    depends = {module_name(ko): module_depends(ko) for ko in kos}
+    flat = out / "ko"
+    shutil.rmtree(flat, ignore_errors=True)
+    flat.mkdir(parents=True)
+    for ko in kos:
+        shutil.copy2(ko, flat / f"{module_name(ko)}.ko")
+    progress.finish(f"{len(kos)} built")
+    return Modules(flat, load_order(depends))
+
+
+def _excerpt(log: str, lines: int = 40) -> str:
+    important = [ln for ln in log.splitlines()
+                 if _WARNING.search(ln) or "***" in ln]
+    return "\n".join((important or log.splitlines())[-lines:])

@@ -1,0 +1,108 @@
+"""Where things live: the checkout, the build cache and the results."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import HarnessError
+
+REPO = Path(__file__).resolve().parent.parent
+SOURCE_PACKAGE = "linux-source-6.12"
+SOURCE_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
+
+
+def cache_root() -> Path:
+    """The build cache: $VFIO_CACHE, else $XDG_CACHE_HOME/vfio-harness.
+
+    It lives outside the checkout so that every checkout and every
+    `git bisect` step shares one guest kernel build.
+    """
+    if env := os.environ.get("VFIO_CACHE"):
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "vfio-harness"
+
+
+def source_version() -> str:
+    """The Debian version of the installed linux-source package."""
+    try:
+        out = subprocess.run(
+            ["dpkg-query", "-W", "-f=${Version}", SOURCE_PACKAGE],
+            check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise HarnessError(
+            f"{SOURCE_PACKAGE} is not installed; run `make deps` "
+            f"(or apt-get install {SOURCE_PACKAGE})") from exc
+    return out.strip()
+
+
+def path_safe(version: str) -> str:
+    """A Debian version made safe for make: no '~' or ':' in paths."""
+    return version.replace("~", "_").replace(":", "_")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every path the harness reads or writes, for one source version."""
+
+    cache: Path
+    version: str
+    flavour: str = "default"
+
+    @property
+    def tag(self) -> str:
+        return path_safe(self.version)
+
+    @property
+    def source(self) -> Path:
+        return self.cache / "src" / self.tag / "linux-source-6.12"
+
+    @property
+    def kbuild(self) -> Path:
+        return self.cache / "kernel" / self.tag / self.flavour
+
+    @property
+    def bzimage(self) -> Path:
+        return self.kbuild / "arch/x86/boot/bzImage"
+
+    @property
+    def headers(self) -> Path:
+        """uAPI headers exported by `make headers_install`."""
+        return self.kbuild / "usr-headers" / "include"
+
+    @property
+    def modroot(self) -> Path:
+        """The kernel's own modules, as `make modules_install` lays them out."""
+        return self.kbuild / "modroot"
+
+    @property
+    def selftests(self) -> Path:
+        return self.source / "tools/testing/selftests"
+
+    @property
+    def kunit_tool(self) -> Path:
+        return self.source / "tools/testing/kunit"
+
+    @property
+    def work(self) -> Path:
+        """Per-checkout build products: our modules, guest programs, image."""
+        return REPO / "build" / self.flavour
+
+    @property
+    def ours(self) -> Path:
+        return self.work / "ours"
+
+    @property
+    def programs(self) -> Path:
+        return self.work / "programs"
+
+    @property
+    def initramfs(self) -> Path:
+        return self.work / "initramfs.cpio"
+
+
+def results_dir() -> Path:
+    return Path(os.environ.get("VFIO_RESULTS", REPO / "results"))

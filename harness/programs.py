@@ -1,0 +1,107 @@
+"""Guest test programs: static C built against the exported uAPI headers.
+
+Programs are written with the kernel's kselftest_harness.h, included from
+the same kernel source, and print KTAP. Their cases are listed from the
+source so pytest can collect them without a build or a guest.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BuildError
+from .paths import REPO, Layout
+
+GUEST_TESTS = REPO / "tests" / "guest"
+
+_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+_TEST = re.compile(r"^\s*TEST(?:_SIGNAL)?\s*\(\s*(\w+)", re.M)
+_TEST_F = re.compile(r"^\s*TEST_F(?:_SIGNAL|_TIMEOUT)?\s*\(\s*(\w+)\s*,\s*(\w+)",
+                     re.M)
+_VARIANT = re.compile(r"^\s*FIXTURE_VARIANT_ADD\s*\(\s*(\w+)\s*,\s*(\w+)",
+                      re.M)
+_DIRECTIVE = re.compile(r"^\s*//\s*harness:\s*(.*)$", re.M)
+
+
+@dataclass(frozen=True)
+class ProgramInfo:
+    """What the source of a guest program says about it."""
+
+    cases: list[str]
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def machine(self) -> str | None:
+        return self.options.get("machine")
+
+    @property
+    def timeout(self) -> float:
+        return float(self.options.get("timeout", 120))
+
+
+def list_cases(source: str) -> list[str]:
+    """KTAP case names a kselftest_harness program will report, in order.
+
+    TEST(x) reports `global.x`; TEST_F(f, x) reports `f.x`, or `f.v.x`
+    for each FIXTURE_VARIANT_ADD(f, v).
+    """
+    code = _COMMENTS.sub("", source)
+    variants: dict[str, list[str]] = {}
+    for fixture, variant in _VARIANT.findall(code):
+        variants.setdefault(fixture, []).append(variant)
+    found: list[tuple[int, list[str]]] = []
+    for m in _TEST.finditer(code):
+        found.append((m.start(), [f"global.{m.group(1)}"]))
+    for m in _TEST_F.finditer(code):
+        fixture, name = m.group(1), m.group(2)
+        names = [f"{fixture}.{v}.{name}" for v in variants.get(fixture, [])]
+        found.append((m.start(), names or [f"{fixture}.{name}"]))
+    return [name for _, names in sorted(found) for name in names]
+
+
+def parse_options(source: str) -> dict[str, str]:
+    """`// harness: machine=shared-group timeout=60` lines, merged."""
+    options: dict[str, str] = {}
+    for line in _DIRECTIVE.findall(source):
+        for word in line.split():
+            key, _, value = word.partition("=")
+            options[key] = value
+    return options
+
+
+def program_info(path: Path) -> ProgramInfo:
+    text = path.read_text()
+    return ProgramInfo(list_cases(text), parse_options(text))
+
+
+def compile_command(layout: Layout, source: Path, output: Path) -> list[str]:
+    """gcc command for one static guest program (pure; unit-tested)."""
+    return ["gcc", "-static", "-O2", "-g", "-Wall", "-Wextra",
+            "-Wno-unused-parameter", "-D_GNU_SOURCE",
+            # The 6.12 uAPI first: the host's /usr/include is older.
+            f"-I{layout.headers}", f"-I{GUEST_TESTS / 'include'}",
+            f"-I{layout.selftests}", "-o", str(output), str(source),
+            "-lpthread"]
+
+
+def build_programs(layout: Layout) -> dict[str, Path]:
+    """Build tests/guest/*.c that changed; return name -> binary."""
+    layout.programs.mkdir(parents=True, exist_ok=True)
+    shared = list((GUEST_TESTS / "include").glob("*.h"))
+    newest_shared = max((p.stat().st_mtime for p in shared), default=0.0)
+    built: dict[str, Path] = {}
+    for source in sorted(GUEST_TESTS.glob("*.c")):
+        binary = layout.programs / source.stem
+        stale = (not binary.exists() or binary.stat().st_mtime <
+                 max(source.stat().st_mtime, newest_shared))
+        if stale:
+            cmd = compile_command(layout, source, binary)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise BuildError(f"guest program {source.name} failed to "
+                                 f"build:\n{proc.stderr[-4000:]}")
+        built[source.stem] = binary
+    return built

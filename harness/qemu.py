@@ -1,0 +1,111 @@
+"""QEMU command lines, and the choice between KVM and TCG.
+
+The accelerator is chosen by booting: /dev/kvm can exist while every
+guest dies with "emulation failure" (nested virtualisation without NPT).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .topology import Topology
+
+QEMU = "qemu-system-x86_64"
+QBOOT = Path("/usr/share/qemu/qboot.rom")
+
+
+@dataclass(frozen=True)
+class Boot:
+    """Everything one QEMU run needs besides the topology."""
+
+    kernel: Path
+    initrd: Path
+    accel: str = "tcg"
+    memory: str = "2G"
+    cpus: int = 2
+    console_log: Path | None = None
+    qmp_socket: Path | None = None
+    interactive: bool = False
+    extra_append: tuple[str, ...] = ()
+
+
+def kernel_append(topology: Topology, boot: Boot) -> str:
+    args = ["console=ttyS0", "panic=-1", "no_timer_check",
+            *topology.kernel_args]
+    # The harness talks to the guest shell on a virtio console, so kernel
+    # messages and command output never interleave. (A second 16550 was
+    # tried first: under TCG its input sometimes sat unread in the FIFO.)
+    args.append("harness.tty=" + ("ttyS0" if boot.interactive else "hvc0"))
+    args.extend(boot.extra_append)
+    return " ".join(args)
+
+
+def command(topology: Topology, boot: Boot) -> list[str]:
+    """The full qemu-system-x86_64 argv for `topology` (pure)."""
+    machine = [topology.machine]
+    if boot.accel == "kvm":
+        machine += topology.kvm_machine_props
+    cmd = [QEMU, "-nodefaults", "-no-user-config", "-display", "none",
+           "-machine", ",".join(machine), "-accel", boot.accel,
+           "-cpu", "max", "-m", boot.memory, "-smp", str(boot.cpus),
+           "-no-reboot"]
+    if QBOOT.exists():
+        cmd += ["-bios", str(QBOOT)]
+    for g in topology.globals:
+        cmd += ["-global", g]
+    cmd += topology.device_args()
+    cmd += ["-kernel", str(boot.kernel), "-initrd", str(boot.initrd),
+            "-append", kernel_append(topology, boot)]
+    if boot.interactive:
+        cmd += ["-serial", "mon:stdio"]
+    else:
+        assert boot.console_log is not None
+        cmd += ["-chardev", f"file,id=console,path={boot.console_log}",
+                "-serial", "chardev:console",
+                "-device", "virtio-serial-pci,id=harness-serial",
+                "-chardev", "stdio,id=shell",
+                "-device", "virtconsole,chardev=shell"]
+    if boot.qmp_socket:
+        cmd += ["-qmp", f"unix:{boot.qmp_socket},server=on,wait=off"]
+    return cmd
+
+
+def kvm_usable_device() -> bool:
+    return os.access("/dev/kvm", os.R_OK | os.W_OK)
+
+
+def _probe_cache(cache: Path) -> Path:
+    return cache / "accel-probe.json"
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
+def cached_accel(cache: Path, kernel: Path) -> str | None:
+    """The accelerator a probe chose on this host boot for this kernel."""
+    try:
+        data = json.loads(_probe_cache(cache).read_text())
+    except (OSError, ValueError):
+        return None
+    if data.get("boot_id") == _boot_id() and data.get("kernel") == str(
+            kernel) and data.get("mtime") == kernel.stat().st_mtime:
+        return data.get("accel")
+    return None
+
+
+def remember_accel(cache: Path, kernel: Path, accel: str, why: str) -> None:
+    _probe_cache(cache).write_text(json.dumps({
+        "boot_id": _boot_id(), "kernel": str(kernel),
+        "mtime": kernel.stat().st_mtime, "accel": accel, "why": why}))
+
+
+def have_qemu() -> bool:
+    return shutil.which(QEMU) is not None

@@ -1,0 +1,101 @@
+"""Everything a guest run needs, built or taken from the cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import qemu
+from .guest import Guest
+from .image import build_image
+from .kernel import Kernel, ensure_kernel
+from .modules import Modules, build_ours
+from .paths import Layout, cache_root, results_dir, source_version
+from .programs import build_programs
+from .progress import note
+from .topology import DEFAULT_MACHINE, load
+
+MODSETS = ("ours", "upstream")
+
+
+@dataclass
+class World:
+    layout: Layout
+    kernel: Kernel
+    modules: Modules
+    programs: dict[str, Path]
+    image: Path
+    accel: str
+
+    def guest(self, name: str, machine: str = DEFAULT_MACHINE,
+              append: tuple[str, ...] = (), image: Path | None = None
+              ) -> Guest:
+        """A guest (not yet started) whose console goes to results/."""
+        logdir = results_dir() / "console"
+        logdir.mkdir(parents=True, exist_ok=True)
+        boot = qemu.Boot(kernel=self.kernel.bzimage,
+                         initrd=image or self.image, accel=self.accel,
+                         console_log=logdir / f"{name}.log",
+                         qmp_socket=Path(tempfile.gettempdir()) /
+                         f"vfio-harness-{os.getpid()}-{name}.qmp",
+                         extra_append=append)
+        return Guest(load(machine), boot)
+
+
+def layout(flavour: str = "default") -> Layout:
+    return Layout(cache_root(), source_version(), flavour)
+
+
+def build(flavour: str = "default", extra: Path | None = None,
+          force_kernel: bool = False) -> World:
+    """Build (or take from the cache) the kernel, modules, programs, image."""
+    lay = layout(flavour)
+    kernel = ensure_kernel(lay, force=force_kernel)
+    modules = build_ours(kernel, lay.ours)
+    programs = build_programs(lay)
+    image = build_image(kernel, modules, programs, lay.initramfs, extra)
+    return World(lay, kernel, modules, programs, image,
+                 choose_accel(lay, kernel, image))
+
+
+def _probe_kvm(kernel: Kernel, image: Path) -> tuple[bool, str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "console.log"
+        boot = qemu.Boot(kernel=kernel.bzimage, initrd=image, accel="kvm",
+                         console_log=log, extra_append=("harness.probe",))
+        cmd = qemu.command(load(DEFAULT_MACHINE), boot)
+        try:
+            proc = subprocess.run(cmd, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return False, "KVM boot timed out"
+        if "HARNESS-PROBE-OK" in log.read_text(errors="replace"):
+            return True, "KVM booted the guest"
+        err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return False, f"KVM boot failed: {err}"
+
+
+def choose_accel(lay: Layout, kernel: Kernel, image: Path) -> str:
+    """KVM if a real boot under it works, else TCG; printed either way."""
+    forced = os.environ.get("VFIO_ACCEL")
+    if forced:
+        note(f"accelerator: {forced} (VFIO_ACCEL)")
+        return forced
+    cached = qemu.cached_accel(lay.cache, kernel.bzimage)
+    if cached:
+        note(f"accelerator: {cached} (probed earlier on this host boot)")
+        return cached
+    if not qemu.kvm_usable_device():
+        accel, why = "tcg", "/dev/kvm is not usable"
+    else:
+        start = time.monotonic()
+        ok, why = _probe_kvm(kernel, image)
+        why += f" ({time.monotonic() - start:.1f}s)"
+        accel = "kvm" if ok else "tcg"
+    qemu.remember_accel(lay.cache, kernel.bzimage, accel, why)
+    note(f"accelerator: {accel} ({why})")
+    return accel
