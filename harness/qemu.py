@@ -53,7 +53,7 @@ def command(topology: Topology, boot: Boot) -> list[str]:
            "-machine", ",".join(machine), "-accel", boot.accel,
            "-cpu", "max", "-m", boot.memory, "-smp", str(boot.cpus),
            "-no-reboot"]
-    if QBOOT.exists():
+    if topology.firmware == "qboot" and QBOOT.exists():
         cmd += ["-bios", str(QBOOT)]
     for g in topology.globals:
         cmd += ["-global", g]

@@ -39,6 +39,9 @@ class Topology:
     kernel_args: list[str] = field(default_factory=list)
     globals: list[str] = field(default_factory=list)
     kvm_machine_props: list[str] = field(default_factory=list)
+    # "qboot" boots fastest; "seabios" enumerates PCI bridges before the
+    # ACPI tables are final, which virtio-iommu's VIOT table needs.
+    firmware: str = "qboot"
 
     def device_args(self) -> list[str]:
         """-device arguments, the vIOMMU first as QEMU requires."""
@@ -73,6 +76,7 @@ def parse(name: str, text: str) -> Topology:
         kernel_args=list(data.get("kernel_args", [])),
         globals=list(data.get("globals", [])),
         kvm_machine_props=list(data.get("kvm_machine_props", [])),
+        firmware=data.get("firmware", "qboot"),
     )
 
 

@@ -1,0 +1,45 @@
+from pathlib import Path
+
+from harness.paths import Layout
+from harness.programs import (GUEST_TESTS, compile_command, list_cases,
+                              parse_options, program_info)
+
+SOURCE = """
+// harness: machine=q35-shared-group
+// harness: timeout=30
+TEST(plain) { }
+/* TEST(commented_out) */
+FIXTURE(dev) { int fd; };
+FIXTURE_VARIANT(dev) { int x; };
+FIXTURE_VARIANT_ADD(dev, small) { .x = 1 };
+FIXTURE_VARIANT_ADD(dev, large) { .x = 2 };
+TEST_F(dev, map) { }
+FIXTURE(other) { };
+TEST_F_TIMEOUT(other, slow, 60) { }
+TEST_SIGNAL(dies, SIGSEGV) { }
+"""
+
+
+def test_cases_in_source_order_with_variants():
+    assert list_cases(SOURCE) == ["global.plain", "dev.small.map",
+                                  "dev.large.map", "other.slow",
+                                  "global.dies"]
+
+
+def test_options():
+    assert parse_options(SOURCE) == {"machine": "q35-shared-group",
+                                     "timeout": "30"}
+
+
+def test_exported_headers_come_before_the_hosts():
+    layout = Layout(Path("/cache"), "6.12.1")
+    cmd = compile_command(layout, Path("t.c"), Path("t"))
+    assert "-static" in cmd
+    first_include = next(a for a in cmd if a.startswith("-I"))
+    assert first_include == f"-I{layout.headers}"
+    assert f"-I{layout.selftests}" in cmd
+
+
+def test_every_guest_program_lists_cases():
+    for source in GUEST_TESTS.glob("*.c"):
+        assert program_info(source).cases, source

@@ -1,0 +1,21 @@
+from harness import deps
+from harness.table import render
+
+
+def test_table_columns_align():
+    out = render(["test", "ours"], [["a", "PASS"], ["longer name", "FAIL"]])
+    lines = out.splitlines()
+    assert lines[0].index("ours") == lines[2].index("PASS")
+    assert lines[3].startswith("longer name")
+
+
+def test_missing_tools_name_the_install_command():
+    msg = deps.message(["busybox-static", "qemu-system-x86"])
+    assert "busybox-static" in msg
+    assert "apt-get install -y --no-install-recommends busybox-static " \
+           "qemu-system-x86" in msg
+
+
+def test_every_requirement_names_a_package_and_probe():
+    for r in deps.REQUIREMENTS:
+        assert r.package and r.probe
