@@ -40,6 +40,12 @@ def _is_source(path: Path) -> bool:
     return path.suffix in _SOURCE_SUFFIXES or path.name in _SOURCE_NAMES
 
 
+def _same(a: Path, b: Path) -> bool:
+    """Same size and mtime, as make and rsync judge: a touch rebuilds."""
+    sa, sb = a.stat(), b.stat()
+    return sa.st_size == sb.st_size and sa.st_mtime_ns == sb.st_mtime_ns
+
+
 def mirror(src: Path, dst: Path) -> bool:
     """Make dst's sources equal src's; True when anything changed."""
     changed = False
@@ -50,7 +56,7 @@ def mirror(src: Path, dst: Path) -> bool:
         rel = path.relative_to(src)
         wanted.add(rel)
         target = dst / rel
-        if target.exists() and target.read_bytes() == path.read_bytes():
+        if target.exists() and _same(path, target):
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, target)

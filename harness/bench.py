@@ -1,0 +1,107 @@
+"""Benchmarks, printed as tables. Medians of several runs: the machines
+are shared and noisy, so nothing here is asserted."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .kernel import build_info, ensure_kernel
+from .modules import build_ours
+from .paths import REPO, Layout
+from .table import render
+from .world import build, layout
+
+TARGETS = {"boot to prompt": 2.0, "edit to verdict": 15.0,
+           "clean kernel build": 360.0}
+
+
+def _median(fn: Callable[[], float], runs: int) -> tuple[float, float, float]:
+    samples = [fn() for _ in range(runs)]
+    return statistics.median(samples), min(samples), max(samples)
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.monotonic()
+    fn()
+    return time.monotonic() - start
+
+
+def _clean_kernel_build(lay: Layout) -> float:
+    """A from-scratch build in a throwaway tree (several minutes)."""
+    with tempfile.TemporaryDirectory(dir=lay.cache) as tmp:
+        scratch = Layout(Path(tmp), lay.version, lay.flavour)
+        (scratch.source.parent).mkdir(parents=True)
+        os.symlink(lay.source, scratch.source)
+        return _timed(lambda: ensure_kernel(scratch, force=True))
+
+
+def loop(args: argparse.Namespace) -> int:
+    lay = layout(args.flavour)
+    world = build(args.flavour)
+    rows: list[list[object]] = []
+
+    def row(name: str, stats: tuple[float, float, float] | float,
+            note: str = "") -> None:
+        if isinstance(stats, float):
+            stats = (stats, stats, stats)
+        target = TARGETS.get(name)
+        verdict = "" if target is None else (
+            "ok" if stats[0] <= target else "over")
+        rows.append([name, f"{stats[0]:.2f}", f"{stats[1]:.2f}",
+                     f"{stats[2]:.2f}",
+                     "" if target is None else f"<= {target:g}", verdict,
+                     note])
+
+    if args.clean:
+        row("clean kernel build", _clean_kernel_build(lay), "measured now")
+    elif (recorded := build_info(lay).get("clean_build_s")) is not None:
+        row("clean kernel build", float(recorded), "recorded at last clean "
+            "build; --clean to measure")
+    row("cached kernel build",
+        _median(lambda: _timed(lambda: ensure_kernel(lay)), args.runs))
+
+    one_c = sorted((lay.ours / "src").rglob("*.c"))[0]
+
+    def rebuild() -> float:
+        os.utime(one_c)
+        return _timed(lambda: build_ours(world.kernel, lay.ours))
+    row("module rebuild, one .c touched", _median(rebuild, args.runs),
+        one_c.name)
+
+    def boot() -> float:
+        g = world.guest("bench-boot")
+        try:
+            return _timed(g.start)
+        finally:
+            g.close()
+    row("boot to prompt", _median(boot, args.runs), "QEMU start to shell")
+
+    source = REPO / "kernel/drivers/vfio/container.c"
+
+    def verdict() -> float:
+        os.utime(source)
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p",
+               "no:cacheprovider", "tests/guest/container.c", "-k",
+               "api_version and ours"]
+        return _timed(lambda: subprocess.run(
+            cmd, cwd=REPO, check=True, capture_output=True))
+    row("edit to verdict", _median(verdict, args.runs),
+        "touch container.c; pytest one case")
+
+    print(render(["step (seconds)", "median", "min", "max", "target",
+                  "", "note"], rows))
+    print(f"\naccel {world.accel}, {os.cpu_count()} cpus, "
+          f"{args.runs} runs each")
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    return {"loop": loop}[args.which](args)
