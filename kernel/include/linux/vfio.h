@@ -4,11 +4,19 @@
  *
  * Clean-room implementation. The user-visible ABI (structures and ioctl
  * numbers) comes from <uapi/linux/vfio.h> of the kernel being built
- * against and is never redefined here.
+ * against and is never redefined here. Names of the driver-facing API
+ * match upstream's so that drivers written for it build unchanged.
  */
 #ifndef _LINUX_VFIO_H
 #define _LINUX_VFIO_H
 
+#include <linux/completion.h>
+#include <linux/device.h>
+#include <linux/iommu.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <uapi/linux/vfio.h>
 
 /*
@@ -16,5 +24,208 @@
  * being compiled: the build checks it to prove the include order.
  */
 #define VFIO_CLEAN_ROOM_API 1
+
+struct kvm;
+struct vfio_group;
+
+/**
+ * struct vfio_device_set - devices whose open and close are serialized
+ * @set_id: what the members share (a bus, a slot, or the device itself)
+ * @lock: held around every member's open_device() and close_device(),
+ *        and protects @device_list
+ * @device_list: members, linked by vfio_device.dev_set_list
+ * @device_count: number of members; the set is freed when it drops to 0
+ *
+ * Drivers whose devices are reset together (for example PCI functions
+ * behind one bus reset) put them in one set, so a driver can ask whether
+ * any member is open (vfio_device_set_open_count()) before resetting.
+ */
+struct vfio_device_set {
+	void *set_id;
+	struct mutex lock;
+	struct list_head device_list;
+	unsigned int device_count;
+};
+
+/**
+ * struct vfio_device - a device exposed through VFIO
+ * @dev: the parent (physical or mediated) device
+ * @ops: the driver's callbacks
+ * @group: the VFIO group the device belongs to
+ * @group_next: link in the group's device list, under the group's lock
+ * @dev_set: the device set; never NULL after registration
+ * @dev_set_list: link in @dev_set's device_list, under dev_set->lock
+ * @kvm: the KVM instance associated by the user, valid between
+ *       open_device() and close_device() (under dev_set->lock)
+ * @index: the N of vfio-dev/vfioN in sysfs
+ * @device: the vfio-dev/vfioN device; its reference count owns the
+ *          memory of the whole structure
+ * @refcount: registration reference: users take it while they hold a
+ *            device file; vfio_unregister_group_dev() waits for it
+ * @comp: completed when @refcount drops to zero
+ * @open_count: opens of the device, under dev_set->lock
+ * @put_kvm: releases @kvm
+ *
+ * Drivers embed this structure first in their own and allocate it with
+ * vfio_alloc_device(). Members after @kvm belong to the core.
+ */
+struct vfio_device {
+	struct device *dev;
+	const struct vfio_device_ops *ops;
+	struct vfio_group *group;
+	struct list_head group_next;
+	struct vfio_device_set *dev_set;
+	struct list_head dev_set_list;
+	struct kvm *kvm;
+
+	/* Private to the VFIO core. */
+	unsigned int index;
+	struct device device;
+	refcount_t refcount;
+	struct completion comp;
+	unsigned int open_count;
+	void (*put_kvm)(struct kvm *kvm);
+};
+
+/**
+ * struct vfio_device_ops - a VFIO driver's device callbacks
+ * @name: the driver's name
+ * @init: initialize the driver's part of a just allocated device
+ * @release: free what @init allocated; called when the last reference
+ *           to the device is put
+ * @open_device: the first open of the device; called under dev_set->lock
+ * @close_device: the last close; called under dev_set->lock
+ * @read: read(2) on the device file
+ * @write: write(2) on the device file
+ * @ioctl: ioctl(2) on the device file, for VFIO_DEVICE_* requests
+ * @mmap: mmap(2) on the device file
+ * @request: ask the user to release the device; @count is how many
+ *           times it has been asked during this unregistration
+ * @match: does a VFIO_GROUP_GET_DEVICE_FD name select this device?
+ *         Returns >0 for a match, 0 for no match, -errno to abort.
+ *         Without it the name must equal dev_name(@dev).
+ * @dma_unmap: the user unmapped [iova, iova + length) from the IOMMU the
+ *             device uses; an emulated-IOMMU driver must unpin there
+ * @device_feature: VFIO_DEVICE_FEATURE requests the core does not handle
+ */
+struct vfio_device_ops {
+	char *name;
+	int (*init)(struct vfio_device *vdev);
+	void (*release)(struct vfio_device *vdev);
+	int (*open_device)(struct vfio_device *vdev);
+	void (*close_device)(struct vfio_device *vdev);
+	ssize_t (*read)(struct vfio_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos);
+	ssize_t (*write)(struct vfio_device *vdev, const char __user *buf,
+			 size_t count, loff_t *ppos);
+	long (*ioctl)(struct vfio_device *vdev, unsigned int cmd,
+		      unsigned long arg);
+	int (*mmap)(struct vfio_device *vdev, struct vm_area_struct *vma);
+	void (*request)(struct vfio_device *vdev, unsigned int count);
+	int (*match)(struct vfio_device *vdev, char *buf);
+	void (*dma_unmap)(struct vfio_device *vdev, u64 iova, u64 length);
+	int (*device_feature)(struct vfio_device *vdev, u32 flags,
+			      void __user *arg, size_t argsz);
+};
+
+/**
+ * vfio_check_feature - validate a VFIO_DEVICE_FEATURE request
+ * @flags: the request's flags
+ * @argsz: the size of the feature's data
+ * @supported_ops: VFIO_DEVICE_FEATURE_GET and/or _SET, as the feature has
+ * @minsz: the smallest data the feature accepts
+ *
+ * Return: 1 when the driver should carry out the GET or SET, 0 for a
+ * successful PROBE, or -EINVAL.
+ */
+static inline int vfio_check_feature(u32 flags, size_t argsz,
+				     u32 supported_ops, size_t minsz)
+{
+	u32 dir = flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET);
+
+	if (dir & ~supported_ops)
+		return -EINVAL;
+	if (flags & VFIO_DEVICE_FEATURE_PROBE)
+		return 0;
+	if (!dir || argsz < minsz)
+		return -EINVAL;
+	return 1;
+}
+
+struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
+				       const struct vfio_device_ops *ops);
+
+/**
+ * vfio_alloc_device - allocate a driver's device structure
+ * @dev_struct: the driver's structure type
+ * @member: its struct vfio_device member, which must come first
+ * @dev: the parent device
+ * @ops: the driver's callbacks
+ *
+ * Return: the new structure, or an ERR_PTR(). Free with vfio_put_device().
+ */
+#define vfio_alloc_device(dev_struct, member, dev, ops)			\
+	container_of(_vfio_alloc_device(sizeof(struct dev_struct) +	\
+					BUILD_BUG_ON_ZERO(offsetof(	\
+						struct dev_struct, member)), \
+					dev, ops),			\
+		     struct dev_struct, member)
+
+/**
+ * vfio_put_device - drop a reference from vfio_alloc_device()
+ * @device: the device
+ */
+static inline void vfio_put_device(struct vfio_device *device)
+{
+	put_device(&device->device);
+}
+
+int vfio_register_group_dev(struct vfio_device *device);
+int vfio_register_emulated_iommu_dev(struct vfio_device *device);
+void vfio_unregister_group_dev(struct vfio_device *device);
+
+int vfio_assign_device_set(struct vfio_device *device, void *set_id);
+unsigned int vfio_device_set_open_count(struct vfio_device_set *dev_set);
+struct vfio_device *
+vfio_find_device_in_devset(struct vfio_device_set *dev_set,
+			   struct device *dev);
+
+/* The external user API, for KVM. */
+struct iommu_group *vfio_file_iommu_group(struct file *file);
+bool vfio_file_is_group(struct file *file);
+bool vfio_file_is_valid(struct file *file);
+bool vfio_file_enforced_coherent(struct file *file);
+void vfio_file_set_kvm(struct file *file, struct kvm *kvm);
+bool vfio_file_has_dev(struct file *file, struct vfio_device *device);
+
+#define VFIO_PIN_PAGES_MAX_ENTRIES	(PAGE_SIZE / sizeof(unsigned long))
+
+int vfio_pin_pages(struct vfio_device *device, dma_addr_t iova,
+		   int npage, int prot, struct page **pages);
+void vfio_unpin_pages(struct vfio_device *device, dma_addr_t iova,
+		      int npage);
+int vfio_dma_rw(struct vfio_device *device, dma_addr_t iova, void *data,
+		size_t len, bool write);
+
+/**
+ * struct vfio_info_cap - a capability chain being built for an INFO ioctl
+ * @buf: the chain; each header's next is an offset from @buf
+ * @size: bytes in @buf
+ */
+struct vfio_info_cap {
+	struct vfio_info_cap_header *buf;
+	size_t size;
+};
+
+struct vfio_info_cap_header *vfio_info_cap_add(struct vfio_info_cap *caps,
+					       size_t size, u16 id,
+					       u16 version);
+void vfio_info_cap_shift(struct vfio_info_cap *caps, size_t offset);
+int vfio_info_add_capability(struct vfio_info_cap *caps,
+			     struct vfio_info_cap_header *cap, size_t size);
+
+int vfio_set_irqs_validate_and_prepare(struct vfio_irq_set *hdr,
+				       int num_irqs, int max_irq_type,
+				       size_t *data_size);
 
 #endif /* _LINUX_VFIO_H */
