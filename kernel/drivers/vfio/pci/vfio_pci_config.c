@@ -1,0 +1,810 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO PCI: config space virtualization.
+ *
+ * The user's view of config space is described per byte by three tables
+ * built when the device is opened:
+ *
+ *   vconfig    the virtual values;
+ *   cfg_virt   bits served from vconfig instead of the hardware;
+ *   cfg_write  bits the user may change: virtual ones change vconfig,
+ *              the others change the hardware (read-modify-write).
+ *
+ * A fourth, cfg_owner, names the structure (header or capability) each
+ * byte belongs to, so that an access never reaches the hardware across
+ * two structures, and lets hooks find a capability's start. Bytes that
+ * no structure claims pass straight through: some devices keep private
+ * registers between their capabilities. A few registers need more than
+ * masking (command, BARs, MSI flags); the hooks below handle them.
+ */
+
+#include <linux/bitfield.h>
+#include <linux/pci.h>
+#include <linux/uaccess.h>
+
+#include "vfio_pci_priv.h"
+
+#define CFG_ALL		0xffffffffU
+#define CFG_NONE	0
+
+/* The first and last byte of the virtual BARs, ROM BAR included. */
+#define BAR_FIRST	PCI_BASE_ADDRESS_0
+#define BAR_LAST	(PCI_BASE_ADDRESS_5 + 3)
+#define ROM_FIRST	PCI_ROM_ADDRESS
+#define ROM_LAST	(PCI_ROM_ADDRESS + 3)
+
+/* Do [pos, pos + len) and [start, start + size) overlap? */
+static bool cfg_overlaps(int pos, int len, int start, int size)
+{
+	return pos < start + size && start < pos + len;
+}
+
+/* Set the virt and write masks of a 1, 2 or 4 byte field. */
+static void cfg_perm(struct vfio_pci_core_device *vdev, int pos, int len,
+		     u32 virt, u32 write)
+{
+	int i;
+
+	for (i = 0; i < len; i++) {
+		vdev->cfg_virt[pos + i] = virt >> (8 * i);
+		vdev->cfg_write[pos + i] = write >> (8 * i);
+	}
+}
+
+/* Little-endian value of @len bytes of a table. */
+static u32 cfg_get(const u8 *table, int pos, int len)
+{
+	u32 val = 0;
+	int i;
+
+	for (i = 0; i < len; i++)
+		val |= (u32)table[pos + i] << (8 * i);
+	return val;
+}
+
+static void cfg_put(u8 *table, int pos, int len, u32 val)
+{
+	int i;
+
+	for (i = 0; i < len; i++)
+		table[pos + i] = val >> (8 * i);
+}
+
+static int cfg_hw_read(struct pci_dev *pdev, int pos, int len, u32 *val)
+{
+	u16 word;
+	u8 byte;
+	int ret;
+
+	switch (len) {
+	case 4:
+		return pci_user_read_config_dword(pdev, pos, val);
+	case 2:
+		ret = pci_user_read_config_word(pdev, pos, &word);
+		*val = word;
+		return ret;
+	default:
+		ret = pci_user_read_config_byte(pdev, pos, &byte);
+		*val = byte;
+		return ret;
+	}
+}
+
+static int cfg_hw_write(struct pci_dev *pdev, int pos, int len, u32 val)
+{
+	switch (len) {
+	case 4:
+		return pci_user_write_config_dword(pdev, pos, val);
+	case 2:
+		return pci_user_write_config_word(pdev, pos, val);
+	default:
+		return pci_user_write_config_byte(pdev, pos, val);
+	}
+}
+
+/* Copy @len bytes at @pos from the hardware into vconfig. */
+static int cfg_fill(struct vfio_pci_core_device *vdev, int pos, int len)
+{
+	while (len) {
+		int n = (len >= 4 && !(pos % 4)) ? 4 :
+			(len >= 2 && !(pos % 2)) ? 2 : 1;
+		u32 val;
+		int ret;
+
+		ret = cfg_hw_read(vdev->pdev, pos, n, &val);
+		if (ret)
+			return ret;
+		cfg_put(vdev->vconfig, pos, n, val);
+		pos += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/**
+ * vfio_pci_memory_enabled - may the user's accesses reach memory BARs?
+ * @vdev: the device
+ *
+ * Context: the caller holds @vdev->memory_lock.
+ * Return: true when the virtual command register enables memory decode
+ * and the function is powered.
+ */
+bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 cmd = cfg_get(vdev->vconfig, PCI_COMMAND, 2);
+
+	lockdep_assert_held(&vdev->memory_lock);
+	return pdev->current_state < PCI_D3hot &&
+	       (pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
+}
+
+/* The type bits a BAR of this resource reads back with. */
+static u32 bar_type_bits(struct pci_dev *pdev, int bar)
+{
+	unsigned long flags = pci_resource_flags(pdev, bar);
+	u32 bits;
+
+	if (flags & IORESOURCE_IO)
+		return PCI_BASE_ADDRESS_SPACE_IO;
+	bits = PCI_BASE_ADDRESS_SPACE_MEMORY;
+	if (flags & IORESOURCE_PREFETCH)
+		bits |= PCI_BASE_ADDRESS_MEM_PREFETCH;
+	if (flags & IORESOURCE_MEM_64)
+		bits |= PCI_BASE_ADDRESS_MEM_TYPE_64;
+	return bits;
+}
+
+/*
+ * Make the virtual BARs behave like hardware after the user wrote them:
+ * only address bits the BAR's size allows survive, the type bits are
+ * fixed, and BARs the host did not assign read as unimplemented (0).
+ * This is what makes sizing (write all-ones, read back) work.
+ */
+static void bar_fixup(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int i, pos;
+	u64 mask;
+	u32 val;
+
+	if (!vdev->bardirty)
+		return;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		pos = PCI_BASE_ADDRESS_0 + 4 * i;
+		if (!pci_resource_start(pdev, i)) {
+			cfg_put(vdev->vconfig, pos, 4, 0);
+			continue;
+		}
+		mask = ~(u64)(pci_resource_len(pdev, i) - 1);
+		val = cfg_get(vdev->vconfig, pos, 4) & (u32)mask;
+		val |= bar_type_bits(pdev, i);
+		cfg_put(vdev->vconfig, pos, 4, val);
+		if ((val & PCI_BASE_ADDRESS_SPACE) ==
+		    PCI_BASE_ADDRESS_SPACE_MEMORY &&
+		    (val & PCI_BASE_ADDRESS_MEM_TYPE_64) &&
+		    i + 1 < PCI_STD_NUM_BARS) {
+			/* The upper half of a 64-bit BAR. */
+			i++;
+			pos += 4;
+			val = cfg_get(vdev->vconfig, pos, 4) & (u32)(mask >> 32);
+			cfg_put(vdev->vconfig, pos, 4, val);
+		}
+	}
+
+	if (pci_resource_start(pdev, PCI_ROM_RESOURCE))
+		mask = ~(u64)(pci_resource_len(pdev, PCI_ROM_RESOURCE) - 1);
+	else if (pdev->resource[PCI_ROM_RESOURCE].flags & IORESOURCE_ROM_SHADOW)
+		mask = ~(u64)(0x20000 - 1);	/* the legacy 128 KiB shadow */
+	else
+		mask = 0;
+	if (mask)
+		mask |= PCI_ROM_ADDRESS_ENABLE;
+	val = cfg_get(vdev->vconfig, PCI_ROM_ADDRESS, 4) & (u32)mask;
+	cfg_put(vdev->vconfig, PCI_ROM_ADDRESS, 4, val);
+
+	vdev->bardirty = false;
+}
+
+/* Do the hardware BARs still hold what the host assigned? */
+static bool bars_lost(struct vfio_pci_core_device *vdev)
+{
+	u32 val;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		if (!vdev->rbar[i])
+			continue;
+		if (pci_user_read_config_dword(vdev->pdev,
+					       PCI_BASE_ADDRESS_0 + 4 * i,
+					       &val) || val != vdev->rbar[i])
+			return true;
+	}
+	return false;
+}
+
+/* Put back the host's BARs after the device was reset behind our back. */
+static void bars_restore(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int i;
+
+	if (pdev->is_virtfn)
+		return;
+
+	pci_info(pdev, "restoring BARs after an unexpected reset\n");
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		pci_user_write_config_dword(pdev, PCI_BASE_ADDRESS_0 + 4 * i,
+					    vdev->rbar[i]);
+	pci_user_write_config_dword(pdev, PCI_ROM_ADDRESS,
+				    vdev->rbar[PCI_STD_NUM_BARS]);
+}
+
+/* Offset of the MSI flags word, or -1 when MSI is not visible. */
+static int msi_flags_pos(struct vfio_pci_core_device *vdev)
+{
+	u8 pos = vdev->pdev->msi_cap;
+
+	if (!pos || vdev->cfg_owner[pos] != pos)
+		return -1;
+	return pos + PCI_MSI_FLAGS;
+}
+
+/* The user sees as many MSI vectors as it set up, not the hardware's. */
+static void msi_flags_refresh(struct vfio_pci_core_device *vdev, int pos)
+{
+	u16 flags = cfg_get(vdev->vconfig, pos, 2);
+
+	flags &= ~PCI_MSI_FLAGS_QMASK;
+	flags |= vdev->msi_qmax << 1;
+	cfg_put(vdev->vconfig, pos, 2, flags);
+}
+
+/*
+ * After the user wrote the MSI flags: MSI is only enabled through
+ * VFIO_DEVICE_SET_IRQS, and the vectors enabled cannot exceed those set
+ * up; the result goes to the hardware as well.
+ */
+static int msi_flags_written(struct vfio_pci_core_device *vdev, int pos)
+{
+	u16 flags = cfg_get(vdev->vconfig, pos, 2);
+
+	if (vdev->irq_type != VFIO_PCI_MSI_IRQ_INDEX)
+		flags &= ~PCI_MSI_FLAGS_ENABLE;
+	if (FIELD_GET(PCI_MSI_FLAGS_QSIZE, flags) > vdev->msi_qmax) {
+		flags &= ~PCI_MSI_FLAGS_QSIZE;
+		flags |= FIELD_PREP(PCI_MSI_FLAGS_QSIZE, vdev->msi_qmax);
+	}
+	cfg_put(vdev->vconfig, pos, 2, flags);
+	return pci_user_write_config_word(vdev->pdev, pos, flags);
+}
+
+/* One access of 1, 2 or 4 aligned bytes inside one structure. */
+static int cfg_read_one(struct vfio_pci_core_device *vdev, int pos, int len,
+			u32 *val)
+{
+	u32 all = len == 4 ? CFG_ALL : (1U << (8 * len)) - 1;
+	int msi = msi_flags_pos(vdev);
+	u32 virt, hw;
+	int ret;
+
+	if (cfg_overlaps(pos, len, BAR_FIRST, BAR_LAST - BAR_FIRST + 1) ||
+	    cfg_overlaps(pos, len, ROM_FIRST, ROM_LAST - ROM_FIRST + 1))
+		bar_fixup(vdev);
+	if (msi >= 0 && cfg_overlaps(pos, len, msi, 2))
+		msi_flags_refresh(vdev, msi);
+
+	*val = cfg_get(vdev->vconfig, pos, len);
+	virt = cfg_get(vdev->cfg_virt, pos, len);
+	if (virt == all)
+		return 0;
+
+	ret = cfg_hw_read(vdev->pdev, pos, len, &hw);
+	if (ret)
+		return ret;
+	*val = (*val & virt) | (hw & ~virt);
+	return 0;
+}
+
+/* Command register, before the write: the memory/io decode side. */
+static void cmd_write_begin(struct vfio_pci_core_device *vdev, u16 new_cmd)
+{
+	u16 virt_cmd = cfg_get(vdev->vconfig, PCI_COMMAND, 2);
+	u16 phys_cmd = 0;
+	bool lost;
+
+	pci_user_read_config_word(vdev->pdev, PCI_COMMAND, &phys_cmd);
+
+	down_write(&vdev->memory_lock);
+
+	/*
+	 * The user enables decode it thinks is already on, but the hardware
+	 * has it off: the device was reset without us, and its BARs went
+	 * back to zero. Put them back before decode is enabled.
+	 */
+	lost = (new_cmd & virt_cmd & ~phys_cmd & PCI_COMMAND_MEMORY &&
+		!vdev->pdev->no_command_memory) ||
+	       (new_cmd & virt_cmd & ~phys_cmd & PCI_COMMAND_IO);
+	if (lost || bars_lost(vdev))
+		bars_restore(vdev);
+}
+
+static void cmd_write_end(struct vfio_pci_core_device *vdev, u16 new_cmd)
+{
+	u16 decode = PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
+	u16 virt_cmd = cfg_get(vdev->vconfig, PCI_COMMAND, 2);
+
+	virt_cmd = (virt_cmd & ~decode) | (new_cmd & decode);
+	cfg_put(vdev->vconfig, PCI_COMMAND, 2, virt_cmd);
+	up_write(&vdev->memory_lock);
+}
+
+static int cfg_write_one(struct vfio_pci_core_device *vdev, int pos, int len,
+			 u32 val)
+{
+	bool cmd = pos == PCI_COMMAND;
+	u32 virt, write, hw;
+	int msi, ret = 0;
+
+	write = cfg_get(vdev->cfg_write, pos, len);
+	if (!write)
+		return 0;	/* nothing writable: dropped */
+	virt = cfg_get(vdev->cfg_virt, pos, len);
+
+	if (cmd)
+		cmd_write_begin(vdev, val);
+
+	if (write & virt) {
+		u32 v = cfg_get(vdev->vconfig, pos, len);
+
+		v = (v & ~(write & virt)) | (val & write & virt);
+		cfg_put(vdev->vconfig, pos, len, v);
+	}
+
+	if (write & ~virt) {
+		if (vdev->cfg_owner[pos] == VFIO_PCI_CFG_UNOWNED) {
+			/* Unclaimed bytes pass through as they are. */
+			ret = cfg_hw_write(vdev->pdev, pos, len, val);
+		} else {
+			ret = cfg_hw_read(vdev->pdev, pos, len, &hw);
+			if (!ret) {
+				hw = (hw & ~(write & ~virt)) |
+				     (val & write & ~virt);
+				ret = cfg_hw_write(vdev->pdev, pos, len, hw);
+			}
+		}
+	}
+
+	if (cmd)
+		cmd_write_end(vdev, val);
+	if (ret)
+		return ret;
+
+	/* INTx disable is emulated: remember what the user asked for. */
+	if (cfg_overlaps(pos, len, PCI_COMMAND, 2))
+		vdev->virq_disabled = cfg_get(vdev->vconfig, PCI_COMMAND, 2) &
+				      PCI_COMMAND_INTX_DISABLE;
+
+	if (cfg_overlaps(pos, len, BAR_FIRST, BAR_LAST - BAR_FIRST + 1) ||
+	    cfg_overlaps(pos, len, ROM_FIRST, ROM_LAST - ROM_FIRST + 1))
+		vdev->bardirty = true;
+
+	msi = msi_flags_pos(vdev);
+	if (msi >= 0 && cfg_overlaps(pos, len, msi, 2))
+		ret = msi_flags_written(vdev, msi);
+
+	return ret;
+}
+
+/* The standard header's permissions. */
+static void header_perms(struct vfio_pci_core_device *vdev)
+{
+	int i;
+
+	/* Identity is virtual: VFs read all-ones there in hardware. */
+	cfg_perm(vdev, PCI_VENDOR_ID, 2, CFG_ALL, CFG_NONE);
+	cfg_perm(vdev, PCI_DEVICE_ID, 2, CFG_ALL, CFG_NONE);
+	/* INTx disable is emulated; everything else reaches the device. */
+	cfg_perm(vdev, PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE, CFG_ALL);
+	/* Hidden capabilities may leave none: the list bit is virtual. */
+	cfg_perm(vdev, PCI_STATUS, 2, PCI_STATUS_CAP_LIST, CFG_NONE);
+	cfg_perm(vdev, PCI_CACHE_LINE_SIZE, 1, CFG_NONE, CFG_ALL);
+	cfg_perm(vdev, PCI_LATENCY_TIMER, 1, CFG_NONE, CFG_ALL);
+	cfg_perm(vdev, PCI_BIST, 1, CFG_NONE, CFG_ALL);
+	/* The real BARs are the host's: the user writes copies. */
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		cfg_perm(vdev, PCI_BASE_ADDRESS_0 + 4 * i, 4, CFG_ALL, CFG_ALL);
+	cfg_perm(vdev, PCI_ROM_ADDRESS, 4, CFG_ALL, CFG_ALL);
+	cfg_perm(vdev, PCI_CAPABILITY_LIST, 1, CFG_ALL, CFG_NONE);
+	cfg_perm(vdev, PCI_INTERRUPT_LINE, 1, CFG_ALL, CFG_ALL);
+	/* Virtual so that INTx can be hidden. */
+	cfg_perm(vdev, PCI_INTERRUPT_PIN, 1, CFG_ALL, CFG_NONE);
+}
+
+/*
+ * Length of the capability @id at @pos as the user sees it; 0 hides it.
+ * Capabilities not listed are hidden: bridge-only, obsolete, or not yet
+ * supported.
+ */
+static int cap_len(struct vfio_pci_core_device *vdev, u8 id, u8 pos)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 word = 0;
+	u8 byte = 0;
+	int len;
+
+	switch (id) {
+	case PCI_CAP_ID_PM:
+		return PCI_PM_SIZEOF;
+	case PCI_CAP_ID_AGP:
+		return PCI_AGP_SIZEOF;
+	case PCI_CAP_ID_VPD:
+		return PCI_CAP_VPD_SIZEOF;
+	case PCI_CAP_ID_MSI:
+		pci_read_config_word(pdev, pos + PCI_MSI_FLAGS, &word);
+		len = 10;
+		if (word & PCI_MSI_FLAGS_64BIT)
+			len += 4;
+		if (word & PCI_MSI_FLAGS_MASKBIT)
+			len += 10;
+		return len;
+	case PCI_CAP_ID_PCIX:
+		pci_read_config_word(pdev, pos + PCI_X_CMD, &word);
+		return PCI_X_CMD_VERSION(word) ? PCI_CAP_PCIX_SIZEOF_V2 :
+						 PCI_CAP_PCIX_SIZEOF_V0;
+	case PCI_CAP_ID_HT:
+		pci_read_config_byte(pdev, pos + 3, &byte);
+		return (byte & HT_3BIT_CAP_MASK) ? HT_CAP_SIZEOF_SHORT :
+						   HT_CAP_SIZEOF_LONG;
+	case PCI_CAP_ID_VNDR:
+		pci_read_config_byte(pdev, pos + PCI_CAP_FLAGS, &byte);
+		return byte;
+	case PCI_CAP_ID_EXP:
+		if ((pcie_caps_reg(pdev) & PCI_EXP_FLAGS_VERS) == 1)
+			return pci_pcie_type(pdev) == PCI_EXP_TYPE_RC_END ?
+			       0xc : PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
+		return pci_pcie_type(pdev) == PCI_EXP_TYPE_RC_END ?
+		       0x2c : PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
+	case PCI_CAP_ID_MSIX:
+		return PCI_CAP_MSIX_SIZEOF;
+	case PCI_CAP_ID_SATA:
+		pci_read_config_byte(pdev, pos + PCI_SATA_REGS, &byte);
+		return (byte & PCI_SATA_REGS_MASK) == PCI_SATA_REGS_INLINE ?
+		       PCI_SATA_SIZEOF_LONG : PCI_SATA_SIZEOF_SHORT;
+	case PCI_CAP_ID_AF:
+		return PCI_CAP_AF_SIZEOF;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Permissions of a visible capability. By default the body reads from
+ * the hardware and writes are dropped; the ID and next pointer are
+ * always virtual so the list can skip hidden capabilities.
+ */
+static void cap_perms(struct vfio_pci_core_device *vdev, u8 id, int pos,
+		      int len)
+{
+	u16 flags;
+	int i;
+
+	cfg_perm(vdev, pos + PCI_CAP_LIST_ID, 1, CFG_ALL, CFG_NONE);
+	cfg_perm(vdev, pos + PCI_CAP_LIST_NEXT, 1, CFG_ALL, CFG_NONE);
+
+	switch (id) {
+	case PCI_CAP_ID_PM:
+		/* PME cannot reach the user: its support and state are 0. */
+		cfg_perm(vdev, pos + PCI_PM_PMC, 2, PCI_PM_CAP_PME_MASK,
+			 CFG_NONE);
+		cfg_perm(vdev, pos + PCI_PM_CTRL, 4,
+			 PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS,
+			 ~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS |
+			   PCI_PM_CTRL_STATE_MASK));
+		flags = cfg_get(vdev->vconfig, pos + PCI_PM_PMC, 2);
+		cfg_put(vdev->vconfig, pos + PCI_PM_PMC, 2,
+			flags & ~PCI_PM_CAP_PME_MASK);
+		flags = cfg_get(vdev->vconfig, pos + PCI_PM_CTRL, 2);
+		cfg_put(vdev->vconfig, pos + PCI_PM_CTRL, 2,
+			flags & ~(PCI_PM_CTRL_PME_ENABLE |
+				  PCI_PM_CTRL_PME_STATUS));
+		break;
+	case PCI_CAP_ID_MSI:
+		/* The host programs MSI: address and data are the user's. */
+		flags = cfg_get(vdev->vconfig, pos + PCI_MSI_FLAGS, 2);
+		cfg_perm(vdev, pos + PCI_MSI_FLAGS, 1, CFG_ALL, CFG_ALL);
+		cfg_perm(vdev, pos + PCI_MSI_ADDRESS_LO, 4, CFG_ALL, CFG_ALL);
+		if (flags & PCI_MSI_FLAGS_64BIT) {
+			cfg_perm(vdev, pos + PCI_MSI_ADDRESS_HI, 4, CFG_ALL,
+				 CFG_ALL);
+			cfg_perm(vdev, pos + PCI_MSI_DATA_64, 2, CFG_ALL,
+				 CFG_ALL);
+			if (flags & PCI_MSI_FLAGS_MASKBIT) {
+				cfg_perm(vdev, pos + PCI_MSI_MASK_64, 4,
+					 CFG_NONE, CFG_ALL);
+				cfg_perm(vdev, pos + PCI_MSI_PENDING_64, 4,
+					 CFG_NONE, CFG_ALL);
+			}
+		} else {
+			cfg_perm(vdev, pos + PCI_MSI_DATA_32, 2, CFG_ALL,
+				 CFG_ALL);
+			if (flags & PCI_MSI_FLAGS_MASKBIT) {
+				cfg_perm(vdev, pos + PCI_MSI_MASK_32, 4,
+					 CFG_NONE, CFG_ALL);
+				cfg_perm(vdev, pos + PCI_MSI_PENDING_32, 4,
+					 CFG_NONE, CFG_ALL);
+			}
+		}
+		break;
+	case PCI_CAP_ID_EXP:
+		/*
+		 * Device control is the user's but for phantom functions
+		 * (they would confuse the IOMMU); payload and read request
+		 * sizes are kept virtual as they are shared with the link
+		 * partner. Function reset through this register is not
+		 * offered yet: the bit is dropped.
+		 */
+		cfg_perm(vdev, pos + PCI_EXP_DEVCTL, 2,
+			 PCI_EXP_DEVCTL_PAYLOAD | PCI_EXP_DEVCTL_READRQ,
+			 ~(PCI_EXP_DEVCTL_PHANTOM | PCI_EXP_DEVCTL_BCR_FLR));
+		if (len > PCI_EXP_DEVCTL2 + 1)
+			cfg_perm(vdev, pos + PCI_EXP_DEVCTL2, 2, CFG_NONE,
+				 ~PCI_EXP_DEVCTL2_ARI);
+		break;
+	case PCI_CAP_ID_VNDR:
+		/* Vendor registers are the device's business. */
+		for (i = PCI_CAP_FLAGS; i < len; i++)
+			cfg_perm(vdev, pos + i, 1, CFG_NONE, CFG_ALL);
+		break;
+	}
+}
+
+/*
+ * Walk the hardware's capability list and build the user's: visible
+ * capabilities are copied and claimed, hidden ones are unlinked from the
+ * virtual list.
+ */
+static int caps_init(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int prev = PCI_CAPABILITY_LIST;
+	int budget = (PCI_CFG_SPACE_SIZE - PCI_STD_HEADER_SIZEOF) /
+		     PCI_CAP_SIZEOF;
+	int visible = 0;
+	u16 status;
+	u8 pos, id, next;
+	int len, i, ret;
+
+	ret = pci_read_config_word(pdev, PCI_STATUS, &status);
+	if (ret)
+		return pcibios_err_to_errno(ret);
+	pos = 0;
+	if (status & PCI_STATUS_CAP_LIST) {
+		ret = pci_read_config_byte(pdev, PCI_CAPABILITY_LIST, &pos);
+		if (ret)
+			return pcibios_err_to_errno(ret);
+	}
+
+	while (pos && budget--) {
+		if (pos < PCI_STD_HEADER_SIZEOF) {
+			pci_warn(pdev, "capability list points into the header\n");
+			break;
+		}
+		ret = pci_read_config_byte(pdev, pos + PCI_CAP_LIST_ID, &id);
+		if (!ret)
+			ret = pci_read_config_byte(pdev,
+						   pos + PCI_CAP_LIST_NEXT,
+						   &next);
+		if (ret)
+			return pcibios_err_to_errno(ret);
+
+		/* ID 0 (null) is empty: hide it like unknown ones. */
+		len = id ? cap_len(vdev, id, pos) : 0;
+		if (len > PCI_CFG_SPACE_SIZE - pos) {
+			pci_warn(pdev, "capability %#x@%#x runs past the end\n",
+				 id, pos);
+			len = 0;
+		}
+		if (!len) {
+			pci_dbg(pdev, "hiding capability %#x@%#x\n", id, pos);
+			vdev->vconfig[prev] = next;
+			pos = next;
+			continue;
+		}
+
+		for (i = 0; i < len; i++) {
+			if (vdev->cfg_owner[pos + i] != VFIO_PCI_CFG_UNOWNED)
+				pci_warn(pdev, "capabilities overlap at %#x\n",
+					 pos + i);
+			vdev->cfg_owner[pos + i] = pos;
+		}
+		ret = cfg_fill(vdev, pos, len);
+		if (ret)
+			return pcibios_err_to_errno(ret);
+		cap_perms(vdev, id, pos, len);
+
+		prev = pos + PCI_CAP_LIST_NEXT;
+		pos = next;
+		visible++;
+	}
+
+	if (!visible) {
+		status = cfg_get(vdev->vconfig, PCI_STATUS, 2);
+		cfg_put(vdev->vconfig, PCI_STATUS, 2,
+			status & ~PCI_STATUS_CAP_LIST);
+	}
+	return 0;
+}
+
+/**
+ * vfio_pci_config_init - build the user's view of config space
+ * @vdev: the device, enabled
+ *
+ * Context: open_device(), under the device set's lock.
+ * Return: 0 or -errno.
+ */
+int vfio_pci_config_init(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int size = pdev->cfg_size;
+	int i, ret;
+
+	vdev->vconfig = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	vdev->cfg_virt = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	vdev->cfg_write = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	vdev->cfg_owner = kcalloc(size, sizeof(*vdev->cfg_owner),
+				  GFP_KERNEL_ACCOUNT);
+	if (!vdev->vconfig || !vdev->cfg_virt || !vdev->cfg_write ||
+	    !vdev->cfg_owner) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	vdev->cfg_size = size;
+
+	/* Unclaimed bytes: read and written straight through. */
+	for (i = 0; i < size; i++) {
+		vdev->cfg_owner[i] = VFIO_PCI_CFG_UNOWNED;
+		vdev->cfg_write[i] = 0xff;
+	}
+	for (i = 0; i < PCI_STD_HEADER_SIZEOF; i++) {
+		vdev->cfg_owner[i] = 0;
+		vdev->cfg_write[i] = 0;
+	}
+	/*
+	 * Extended capabilities are not virtualized yet: the extended
+	 * space reads from the hardware and ignores writes.
+	 */
+	for (i = PCI_CFG_SPACE_SIZE; i < size; i++) {
+		vdev->cfg_owner[i] = PCI_CFG_SPACE_SIZE;
+		vdev->cfg_write[i] = 0;
+	}
+
+	ret = cfg_fill(vdev, 0, PCI_STD_HEADER_SIZEOF);
+	if (ret) {
+		ret = pcibios_err_to_errno(ret);
+		goto err_free;
+	}
+	header_perms(vdev);
+	vdev->bardirty = true;
+	vdev->virq_disabled = false;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		vdev->rbar[i] = cfg_get(vdev->vconfig,
+					PCI_BASE_ADDRESS_0 + 4 * i, 4);
+	vdev->rbar[PCI_STD_NUM_BARS] = cfg_get(vdev->vconfig,
+					       PCI_ROM_ADDRESS, 4);
+
+	if (pdev->is_virtfn) {
+		cfg_put(vdev->vconfig, PCI_VENDOR_ID, 2, pdev->vendor);
+		cfg_put(vdev->vconfig, PCI_DEVICE_ID, 2, pdev->device);
+		/* VFs have no INTx, whatever their pin register says. */
+		vdev->vconfig[PCI_INTERRUPT_PIN] = 0;
+	}
+	if (pdev->no_command_memory) {
+		/* Such functions decode memory without the enable bit. */
+		cfg_put(vdev->vconfig, PCI_COMMAND, 2,
+			cfg_get(vdev->vconfig, PCI_COMMAND, 2) |
+			PCI_COMMAND_MEMORY);
+	}
+	if (vdev->nointx || pdev->irq == IRQ_NOTCONNECTED)
+		vdev->vconfig[PCI_INTERRUPT_PIN] = 0;
+
+	ret = caps_init(vdev);
+	if (ret)
+		goto err_free;
+	return 0;
+
+err_free:
+	vfio_pci_config_free(vdev);
+	return ret;
+}
+
+/**
+ * vfio_pci_config_free - free what vfio_pci_config_init() built
+ * @vdev: the device
+ */
+void vfio_pci_config_free(struct vfio_pci_core_device *vdev)
+{
+	kfree(vdev->vconfig);
+	kfree(vdev->cfg_virt);
+	kfree(vdev->cfg_write);
+	kfree(vdev->cfg_owner);
+	vdev->vconfig = NULL;
+	vdev->cfg_virt = NULL;
+	vdev->cfg_write = NULL;
+	vdev->cfg_owner = NULL;
+	vdev->cfg_size = 0;
+}
+
+/* Largest aligned access at @pos, within @count and one structure. */
+static int cfg_chunk(struct vfio_pci_core_device *vdev, int pos, size_t count)
+{
+	int n = 1;
+
+	while ((pos + n) % 4 && n < count &&
+	       vdev->cfg_owner[pos + n] == vdev->cfg_owner[pos])
+		n++;
+	if (n >= 4 && !(pos % 4))
+		return 4;
+	if (n >= 2 && !(pos % 2))
+		return 2;
+	return 1;
+}
+
+/**
+ * vfio_pci_config_rw - read or write the config region
+ * @vdev: the device, open
+ * @buf: the user's buffer
+ * @count: bytes to transfer
+ * @ppos: the file offset, inside the config region; advanced by the
+ *        bytes transferred
+ * @iswrite: write, rather than read
+ *
+ * The access is cut into aligned pieces of at most a dword that stay
+ * inside one structure, each virtualized on its own.
+ *
+ * Return: @count, or -EFAULT when the range leaves config space or the
+ * buffer faults, or another -errno from the hardware.
+ */
+ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
+			   char __user *buf, size_t count, loff_t *ppos,
+			   bool iswrite)
+{
+	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	size_t done = 0;
+	ssize_t ret = 0;
+
+	if (pos >= vdev->cfg_size || count > vdev->cfg_size - pos)
+		return -EFAULT;
+
+	mutex_lock(&vdev->config_lock);
+	while (done < count) {
+		int n = cfg_chunk(vdev, pos, count - done);
+		__le32 le = 0;
+		u32 val;
+
+		if (iswrite) {
+			if (copy_from_user(&le, buf + done, n)) {
+				ret = -EFAULT;
+				break;
+			}
+			ret = cfg_write_one(vdev, pos, n, le32_to_cpu(le));
+		} else {
+			ret = cfg_read_one(vdev, pos, n, &val);
+			le = cpu_to_le32(val);
+			if (!ret && copy_to_user(buf + done, &le, n))
+				ret = -EFAULT;
+		}
+		if (ret)
+			break;
+		pos += n;
+		done += n;
+	}
+	mutex_unlock(&vdev->config_lock);
+
+	if (ret)
+		return ret;
+	*ppos += done;
+	return done;
+}

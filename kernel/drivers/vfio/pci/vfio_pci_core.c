@@ -1,0 +1,751 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO PCI core: the life cycle of a PCI function exposed through VFIO,
+ * and the ioctls, read() and write() of its device file.
+ */
+
+#include <linux/bitfield.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/uuid.h>
+
+#include "vfio_pci_priv.h"
+
+/* Set once by the driver's module_init (vfio_pci_core_set_params()). */
+static bool nointxmask;
+static bool disable_vga;
+static bool disable_idle_d3;
+
+/**
+ * vfio_pci_core_set_params - module parameters of the driver in charge
+ * @is_nointxmask: never use PCI 2.3 INTx masking
+ * @is_disable_vga: do not expose VGA ranges
+ * @is_disable_idle_d3: do not put idle devices into D3
+ */
+void vfio_pci_core_set_params(bool is_nointxmask, bool is_disable_vga,
+			      bool is_disable_idle_d3)
+{
+	nointxmask = is_nointxmask;
+	disable_vga = is_disable_vga;
+	disable_idle_d3 = is_disable_idle_d3;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_set_params);
+
+/* Functions whose INTx is known not to work: it is hidden from users. */
+static bool intx_broken(struct pci_dev *pdev)
+{
+	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
+		return false;
+	switch (pdev->device) {
+	case 0x1572:			/* i40e family */
+	case 0x1574:
+	case 0x1580 ... 0x1581:
+	case 0x1583 ... 0x158b:
+	case 0x37d0 ... 0x37d2:
+	case 0x1563:			/* X550 */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/**
+ * vfio_pci_core_init_dev - vfio_device_ops.init of PCI VFIO drivers
+ * @core_vdev: the device just allocated, embedded in a
+ *             struct vfio_pci_core_device
+ *
+ * Return: 0.
+ */
+int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+
+	vdev->pdev = to_pci_dev(core_vdev->dev);
+	vdev->irq_type = VFIO_PCI_NUM_IRQS;
+	vdev->msix_bar = 0xff;
+	mutex_init(&vdev->config_lock);
+	init_rwsem(&vdev->memory_lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_init_dev);
+
+/**
+ * vfio_pci_core_release_dev - vfio_device_ops.release of PCI VFIO drivers
+ * @core_vdev: the device, after its last reference is gone
+ */
+void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+
+	mutex_destroy(&vdev->config_lock);
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_release_dev);
+
+/**
+ * vfio_pci_core_register_device - expose a PCI function through VFIO
+ * @vdev: the device, from vfio_alloc_device(), already the drvdata of
+ *        its PCI device
+ *
+ * Only normal (type 0 header) functions are accepted, and not a PF with
+ * VFs enabled. Functions that reset together share a device set: the
+ * function alone on a root bus, its slot when the slot can be reset,
+ * otherwise its whole bus.
+ *
+ * Return: 0 or -errno.
+ */
+int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	void *set_id;
+	int ret;
+
+	if (WARN_ON(vdev != dev_get_drvdata(&pdev->dev)))
+		return -EINVAL;
+	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL)
+		return -EINVAL;
+	if (pci_num_vf(pdev)) {
+		pci_warn(pdev, "cannot bind to a PF with SR-IOV enabled\n");
+		return -EBUSY;
+	}
+
+	if (pci_is_root_bus(pdev->bus) || pdev->is_virtfn)
+		set_id = vdev;
+	else if (!pci_probe_reset_slot(pdev->slot))
+		set_id = pdev->slot;
+	else
+		set_id = pdev->bus;
+	ret = vfio_assign_device_set(&vdev->vdev, set_id);
+	if (ret)
+		return ret;
+
+	/*
+	 * After boot or another driver, the function's power state is
+	 * unknown; the only way out of that is to D0.
+	 */
+	pci_set_power_state(pdev, PCI_D0);
+
+	return vfio_register_group_dev(&vdev->vdev);
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
+
+/**
+ * vfio_pci_core_unregister_device - undo vfio_pci_core_register_device()
+ * @vdev: the device; returns once no user holds it
+ */
+void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
+{
+	vfio_unregister_group_dev(&vdev->vdev);
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_unregister_device);
+
+/**
+ * vfio_pci_core_enable - get the function ready for a user
+ * @vdev: the device, being opened
+ *
+ * Enables the function without bus mastering, resets it if it can be
+ * (which tells whether VFIO_DEVICE_RESET will work), saves its state for
+ * vfio_pci_core_disable() and builds the user's config space.
+ *
+ * Context: open_device(), under the device set's lock.
+ * Return: 0 or -errno.
+ */
+int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 cmd;
+	int ret;
+
+	/* The state saved below must not have bus mastering on. */
+	pci_clear_master(pdev);
+
+	ret = pci_enable_device(pdev);
+	if (ret)
+		return ret;
+
+	ret = pci_try_reset_function(pdev);
+	if (ret == -EAGAIN)
+		goto err_disable_device;	/* the device lock is taken */
+	vdev->reset_works = !ret;
+
+	pci_save_state(pdev);
+	vdev->pci_saved_state = pci_store_saved_state(pdev);
+	if (!vdev->pci_saved_state)
+		pci_dbg(pdev, "could not store the saved state\n");
+
+	vdev->nointx = false;
+	vdev->pci_2_3 = false;
+	if (!nointxmask) {
+		if (intx_broken(pdev)) {
+			pci_info(pdev, "masking broken INTx support\n");
+			vdev->nointx = true;
+			pci_intx(pdev, 0);
+		} else {
+			vdev->pci_2_3 = pci_intx_mask_supported(pdev);
+		}
+	}
+
+	/* With INTx masking in our hands, start unmasked. */
+	pci_read_config_word(pdev, PCI_COMMAND, &cmd);
+	if (vdev->pci_2_3 && (cmd & PCI_COMMAND_INTX_DISABLE)) {
+		cmd &= ~PCI_COMMAND_INTX_DISABLE;
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);
+	}
+
+	ret = vfio_pci_config_init(vdev);
+	if (ret)
+		goto err_free_state;
+
+	if (pdev->msix_cap) {
+		u16 flags;
+		u32 table;
+
+		pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS,
+				     &flags);
+		pci_read_config_dword(pdev, pdev->msix_cap + PCI_MSIX_TABLE,
+				      &table);
+		vdev->msix_bar = table & PCI_MSIX_TABLE_BIR;
+		vdev->msix_offset = table & PCI_MSIX_TABLE_OFFSET;
+		vdev->msix_size = ((flags & PCI_MSIX_FLAGS_QSIZE) + 1) *
+				  PCI_MSIX_ENTRY_SIZE;
+		vdev->has_dyn_msix = pci_msix_can_alloc_dyn(pdev);
+	} else {
+		vdev->msix_bar = 0xff;
+		vdev->has_dyn_msix = false;
+	}
+
+	/* VGA ranges are not offered yet. */
+	vdev->has_vga = false;
+	vdev->msi_qmax = 0;
+	vdev->irq_type = VFIO_PCI_NUM_IRQS;
+	return 0;
+
+err_free_state:
+	kfree(vdev->pci_saved_state);
+	vdev->pci_saved_state = NULL;
+err_disable_device:
+	pci_disable_device(pdev);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_enable);
+
+/*
+ * Which BARs could be mapped into user space: memory BARs of at least a
+ * page. (Smaller ones would need the rest of their page reserved, which
+ * is not done yet.)
+ */
+static void probe_mmaps(struct vfio_pci_core_device *vdev)
+{
+	struct resource *res;
+	int bar;
+
+	for (bar = 0; bar < PCI_STD_NUM_BARS; bar++) {
+		res = &vdev->pdev->resource[bar];
+		vdev->bar_mmap_supported[bar] =
+			IS_ENABLED(CONFIG_VFIO_PCI_MMAP) &&
+			(res->flags & IORESOURCE_MEM) &&
+			resource_size(res) >= PAGE_SIZE;
+	}
+}
+
+/**
+ * vfio_pci_core_finish_enable - the last step of opening a device
+ * @vdev: the device, after vfio_pci_core_enable() and any setup of the
+ *        driver's own
+ */
+void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
+{
+	probe_mmaps(vdev);
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
+
+/**
+ * vfio_pci_core_disable - undo vfio_pci_core_enable()
+ * @vdev: the device, being closed
+ *
+ * Stops DMA, drops the user's config space and BAR mappings, then puts
+ * back the state saved at open, with a function reset in between when
+ * the device supports one and its locks can be had without waiting.
+ *
+ * Context: close_device(), under the device set's lock.
+ */
+void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	struct pci_dev *bridge;
+
+	lockdep_assert_held(&vdev->vdev.dev_set->lock);
+
+	pci_set_power_state(pdev, PCI_D0);
+	pci_clear_master(pdev);
+
+	vdev->virq_disabled = false;
+	vfio_pci_config_free(vdev);
+	vfio_pci_bar_unmap_all(vdev);
+
+	vdev->needs_reset = true;
+
+	/*
+	 * Reload the state from open. Without one, a reset on top of the
+	 * current state is still better than nothing; without a reset
+	 * either, there is nothing worth doing.
+	 */
+	if (pci_load_and_free_saved_state(pdev, &vdev->pci_saved_state)) {
+		pci_info(pdev, "could not reload the saved state\n");
+		if (!vdev->reset_works)
+			goto out_disable;
+		pci_save_state(pdev);
+	}
+
+	/* No interrupts while the function resets. */
+	pci_write_config_word(pdev, PCI_COMMAND, PCI_COMMAND_INTX_DISABLE);
+
+	if (vdev->reset_works) {
+		bridge = pci_upstream_bridge(pdev);
+		if (bridge && !pci_dev_trylock(bridge))
+			goto out_restore;
+		if (pci_dev_trylock(pdev)) {
+			if (!__pci_reset_function_locked(pdev))
+				vdev->needs_reset = false;
+			pci_dev_unlock(pdev);
+		}
+		if (bridge)
+			pci_dev_unlock(bridge);
+	}
+
+out_restore:
+	pci_restore_state(pdev);
+out_disable:
+	pci_disable_device(pdev);
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_disable);
+
+/**
+ * vfio_pci_core_close_device - vfio_device_ops.close_device
+ * @core_vdev: the device, on its last close
+ */
+void vfio_pci_core_close_device(struct vfio_device *core_vdev)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+
+	vfio_pci_core_disable(vdev);
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_close_device);
+
+/* Report which atomic completions the function can do, if any. */
+static int info_atomic_cap(struct vfio_pci_core_device *vdev,
+			   struct vfio_info_cap *caps)
+{
+	static const u32 sizes[][2] = {
+		{ PCI_EXP_DEVCAP2_ATOMIC_COMP32, VFIO_PCI_ATOMIC_COMP32 },
+		{ PCI_EXP_DEVCAP2_ATOMIC_COMP64, VFIO_PCI_ATOMIC_COMP64 },
+		{ PCI_EXP_DEVCAP2_ATOMIC_COMP128, VFIO_PCI_ATOMIC_COMP128 },
+	};
+	struct vfio_device_info_cap_pci_atomic_comp cap = {
+		.header.id = VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP,
+		.header.version = 1,
+	};
+	struct pci_dev *pdev = pci_physfn(vdev->pdev);
+	u32 devcap2 = 0;
+	int i;
+
+	pcie_capability_read_dword(pdev, PCI_EXP_DEVCAP2, &devcap2);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		if ((devcap2 & sizes[i][0]) &&
+		    !pci_enable_atomic_ops_to_root(pdev, sizes[i][0]))
+			cap.flags |= sizes[i][1];
+	if (!cap.flags)
+		return 0;
+	return vfio_info_add_capability(caps, &cap.header, sizeof(cap));
+}
+
+/*
+ * Finish an INFO ioctl whose structure has a capability chain: the chain
+ * follows the structure when the user's buffer holds both; otherwise
+ * argsz says how much is needed.
+ */
+static int info_put_caps(void __user *arg, size_t info_size, u32 *argsz,
+			 u32 *cap_offset, struct vfio_info_cap *caps)
+{
+	if (*argsz < info_size + caps->size) {
+		*argsz = info_size + caps->size;
+		*cap_offset = 0;
+		return 0;
+	}
+	vfio_info_cap_shift(caps, info_size);
+	if (copy_to_user(arg + info_size, caps->buf, caps->size))
+		return -EFAULT;
+	*cap_offset = info_size;
+	return 0;
+}
+
+static int ioctl_get_info(struct vfio_pci_core_device *vdev,
+			  struct vfio_device_info __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_device_info, num_irqs);
+	struct vfio_info_cap caps = { };
+	struct vfio_device_info info = { };
+	size_t outsz;
+	int ret;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	/* Only what the user's argsz covers is written back. */
+	outsz = min_t(size_t, info.argsz, sizeof(info));
+
+	info.flags = VFIO_DEVICE_FLAGS_PCI;
+	if (vdev->reset_works)
+		info.flags |= VFIO_DEVICE_FLAGS_RESET;
+	info.num_regions = VFIO_PCI_NUM_REGIONS + vdev->num_regions;
+	info.num_irqs = VFIO_PCI_NUM_IRQS;
+
+	ret = info_atomic_cap(vdev, &caps);
+	if (ret)
+		goto out_free_caps;
+	if (caps.size) {
+		info.flags |= VFIO_DEVICE_FLAGS_CAPS;
+		ret = info_put_caps(arg, sizeof(info), &info.argsz,
+				    &info.cap_offset, &caps);
+		if (ret)
+			goto out_free_caps;
+	}
+
+	if (copy_to_user(arg, &info, outsz))
+		ret = -EFAULT;
+out_free_caps:
+	kfree(caps.buf);
+	return ret;
+}
+
+/* Tell the user the MSI-X table's BAR may be mapped whole. */
+static int region_msix_cap(struct vfio_info_cap *caps)
+{
+	struct vfio_info_cap_header header = {
+		.id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
+		.version = 1,
+	};
+
+	return vfio_info_add_capability(caps, &header, sizeof(header));
+}
+
+/* Does the function really have a ROM behind its ROM BAR? */
+static bool rom_readable(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	void __iomem *io;
+	u16 cmd, orig;
+	size_t size;
+
+	/* Reading the ROM needs memory decode, whatever the user set. */
+	down_write(&vdev->memory_lock);
+	pci_read_config_word(pdev, PCI_COMMAND, &orig);
+	cmd = orig | PCI_COMMAND_MEMORY;
+	if (cmd != orig)
+		pci_write_config_word(pdev, PCI_COMMAND, cmd);
+
+	io = pci_map_rom(pdev, &size);
+	if (io)
+		pci_unmap_rom(pdev, io);
+
+	if (cmd != orig)
+		pci_write_config_word(pdev, PCI_COMMAND, orig);
+	up_write(&vdev->memory_lock);
+	return io;
+}
+
+static int ioctl_get_region_info(struct vfio_pci_core_device *vdev,
+				 struct vfio_region_info __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_region_info, offset);
+	struct pci_dev *pdev = vdev->pdev;
+	struct vfio_info_cap caps = { };
+	struct vfio_region_info info;
+	int ret = 0;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+
+	switch (info.index) {
+	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
+		info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+		info.size = pci_resource_len(pdev, info.index);
+		info.flags = 0;
+		if (!info.size)
+			break;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		if (vdev->bar_mmap_supported[info.index]) {
+			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
+			if (info.index == vdev->msix_bar)
+				ret = region_msix_cap(&caps);
+		}
+		break;
+	case VFIO_PCI_ROM_REGION_INDEX:
+		info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+		info.flags = 0;
+		/* The size of the BAR, which may exceed the image's. */
+		info.size = pci_resource_len(pdev, info.index);
+		if (!info.size &&
+		    pdev->resource[PCI_ROM_RESOURCE].flags &
+		    IORESOURCE_ROM_SHADOW)
+			info.size = 0x20000;
+		if (!info.size)
+			break;
+		if (rom_readable(vdev))
+			info.flags = VFIO_REGION_INFO_FLAG_READ;
+		else
+			info.size = 0;
+		break;
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+		info.size = pdev->cfg_size;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		break;
+	default:
+		/* VGA (not offered) and device-specific regions (none). */
+		return -EINVAL;
+	}
+	if (ret)
+		goto out_free_caps;
+
+	if (caps.size) {
+		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
+		ret = info_put_caps(arg, sizeof(info), &info.argsz,
+				    &info.cap_offset, &caps);
+		if (ret)
+			goto out_free_caps;
+	}
+
+	if (copy_to_user(arg, &info, minsz))
+		ret = -EFAULT;
+out_free_caps:
+	kfree(caps.buf);
+	return ret;
+}
+
+/* How many interrupts of a kind the function has. */
+static u32 user_irq_count(struct vfio_pci_core_device *vdev, u32 index)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 flags;
+
+	switch (index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		return vdev->vconfig[PCI_INTERRUPT_PIN] ? 1 : 0;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+		if (!pdev->msi_cap)
+			return 0;
+		pci_read_config_word(pdev, pdev->msi_cap + PCI_MSI_FLAGS,
+				     &flags);
+		return 1 << FIELD_GET(PCI_MSI_FLAGS_QMASK, flags);
+	case VFIO_PCI_MSIX_IRQ_INDEX:
+		if (!pdev->msix_cap)
+			return 0;
+		pci_read_config_word(pdev, pdev->msix_cap + PCI_MSIX_FLAGS,
+				     &flags);
+		return (flags & PCI_MSIX_FLAGS_QSIZE) + 1;
+	case VFIO_PCI_ERR_IRQ_INDEX:
+		return pci_is_pcie(pdev) ? 1 : 0;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int ioctl_get_irq_info(struct vfio_pci_core_device *vdev,
+			      struct vfio_irq_info __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_irq_info, count);
+	struct vfio_irq_info info;
+
+	if (copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+		return -EINVAL;
+	/* The error interrupt exists only for PCIe functions. */
+	if (info.index == VFIO_PCI_ERR_IRQ_INDEX && !pci_is_pcie(vdev->pdev))
+		return -EINVAL;
+
+	info.flags = VFIO_IRQ_INFO_EVENTFD;
+	info.count = user_irq_count(vdev, info.index);
+	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
+		info.flags |= VFIO_IRQ_INFO_MASKABLE |
+			      VFIO_IRQ_INFO_AUTOMASKED;
+	else if (info.index != VFIO_PCI_MSIX_IRQ_INDEX || !vdev->has_dyn_msix)
+		info.flags |= VFIO_IRQ_INFO_NORESIZE;
+
+	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
+}
+
+static int ioctl_reset(struct vfio_pci_core_device *vdev)
+{
+	int ret;
+
+	if (!vdev->reset_works)
+		return -EINVAL;
+
+	/* No BAR access while the function is in reset. */
+	down_write(&vdev->memory_lock);
+	pci_set_power_state(vdev->pdev, PCI_D0);
+	ret = pci_try_reset_function(vdev->pdev);
+	up_write(&vdev->memory_lock);
+	return ret;
+}
+
+/**
+ * vfio_pci_core_ioctl - vfio_device_ops.ioctl of PCI VFIO drivers
+ * @core_vdev: the device, open
+ * @cmd: the VFIO_DEVICE_* request
+ * @arg: its argument, a user pointer
+ *
+ * Return: 0 or -errno; -ENOTTY for requests not handled (yet).
+ */
+long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			 unsigned long arg)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO:
+		return ioctl_get_info(vdev, uarg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return ioctl_get_region_info(vdev, uarg);
+	case VFIO_DEVICE_GET_IRQ_INFO:
+		return ioctl_get_irq_info(vdev, uarg);
+	case VFIO_DEVICE_RESET:
+		return ioctl_reset(vdev);
+	default:
+		return -ENOTTY;
+	}
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl);
+
+static ssize_t region_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			 size_t count, loff_t *ppos, bool iswrite)
+{
+	u64 index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
+
+	if (!count)
+		return 0;
+
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		return vfio_pci_config_rw(vdev, buf, count, ppos, iswrite);
+	case VFIO_PCI_ROM_REGION_INDEX:
+		if (iswrite)
+			return -EINVAL;
+		return vfio_pci_bar_rw(vdev, buf, count, ppos, false);
+	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
+		return vfio_pci_bar_rw(vdev, buf, count, ppos, iswrite);
+	default:
+		/* VGA (not offered) and beyond. */
+		return -EINVAL;
+	}
+}
+
+/**
+ * vfio_pci_core_read - vfio_device_ops.read of PCI VFIO drivers
+ * @core_vdev: the device, open
+ * @buf: the user's buffer
+ * @count: bytes to read
+ * @ppos: the file offset: region index << 40 | offset in the region
+ *
+ * Return: the bytes read, or -errno.
+ */
+ssize_t vfio_pci_core_read(struct vfio_device *core_vdev, char __user *buf,
+			   size_t count, loff_t *ppos)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+
+	return region_rw(vdev, buf, count, ppos, false);
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_read);
+
+/**
+ * vfio_pci_core_write - vfio_device_ops.write of PCI VFIO drivers
+ * @core_vdev: the device, open
+ * @buf: the user's buffer
+ * @count: bytes to write
+ * @ppos: the file offset: region index << 40 | offset in the region
+ *
+ * Return: the bytes written, or -errno.
+ */
+ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
+			    const char __user *buf, size_t count,
+			    loff_t *ppos)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+
+	return region_rw(vdev, (char __user *)buf, count, ppos, true);
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_write);
+
+#define VF_TOKEN_ARG	"vf_token="
+
+/**
+ * vfio_pci_core_match - vfio_device_ops.match of PCI VFIO drivers
+ * @core_vdev: the device
+ * @buf: the name given to VFIO_GROUP_GET_DEVICE_FD: the PCI name,
+ *       optionally followed by " vf_token=<uuid>"
+ *
+ * VF tokens guard the VFs of a PF bound to a VFIO driver; SR-IOV is not
+ * supported yet, so a well-formed token is refused with -EINVAL as for
+ * a function that is neither PF nor VF.
+ *
+ * Return: 1 for a match, 0 for none, or -EINVAL.
+ */
+int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+	const char *name = pci_name(vdev->pdev);
+	size_t len = strlen(name);
+	bool token = false;
+	uuid_t uuid;
+
+	if (strncmp(buf, name, len))
+		return 0;
+	buf += len;
+	if (*buf && *buf != ' ')
+		return 0;
+
+	while (*buf) {
+		if (*buf == ' ') {
+			buf++;
+			continue;
+		}
+		if (token || strncmp(buf, VF_TOKEN_ARG, strlen(VF_TOKEN_ARG)))
+			return -EINVAL;	/* unknown or repeated option */
+		buf += strlen(VF_TOKEN_ARG);
+		if (strlen(buf) < UUID_STRING_LEN || uuid_parse(buf, &uuid))
+			return -EINVAL;
+		buf += UUID_STRING_LEN;
+		token = true;
+	}
+
+	if (token) {
+		pci_info_ratelimited(vdev->pdev,
+				     "VF token given, but not a PF or VF\n");
+		return -EINVAL;
+	}
+	return 1;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_match);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("VFIO PCI core (clean-room)");

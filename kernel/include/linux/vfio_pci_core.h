@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * VFIO PCI core: the library that PCI VFIO drivers (vfio-pci and
+ * device-specific variants) build on.
+ *
+ * Clean-room implementation; names of the driver-facing API follow
+ * upstream's so that variant drivers written for it build unchanged.
+ */
+#ifndef _LINUX_VFIO_PCI_CORE_H
+#define _LINUX_VFIO_PCI_CORE_H
+
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/rwsem.h>
+#include <linux/types.h>
+#include <linux/vfio.h>
+
+/*
+ * The device file is split into fixed windows, one per region index:
+ * region N starts at N << 40, and the low 40 bits are the offset inside
+ * the region. User space learns this from VFIO_DEVICE_GET_REGION_INFO.
+ */
+#define VFIO_PCI_OFFSET_SHIFT	40
+#define VFIO_PCI_OFFSET_TO_INDEX(off)	((off) >> VFIO_PCI_OFFSET_SHIFT)
+#define VFIO_PCI_INDEX_TO_OFFSET(index)	((u64)(index) << VFIO_PCI_OFFSET_SHIFT)
+#define VFIO_PCI_OFFSET_MASK	(((u64)1 << VFIO_PCI_OFFSET_SHIFT) - 1)
+
+/**
+ * struct vfio_pci_core_device - a PCI function exposed through VFIO
+ * @vdev: the VFIO device; must come first (vfio_alloc_device())
+ * @pdev: the PCI function
+ * @config_lock: serializes config space accesses through the device
+ *               file; protects @vconfig, @cfg_virt, @cfg_write,
+ *               @cfg_owner, @bardirty, @virq_disabled and the creation
+ *               of @barmap entries while the device is open
+ * @memory_lock: held for reading around every access to a memory BAR,
+ *               for writing while the virtual memory enable bit of the
+ *               command register changes; nests inside @config_lock
+ * @vconfig: the user's view of config space (@cfg_size bytes); its
+ *           command register's memory and I/O enable bits are what the
+ *           user last wrote, under @memory_lock
+ * @cfg_virt: per config byte, the bits whose value comes from @vconfig
+ *            instead of the hardware
+ * @cfg_write: per config byte, the bits the user may change
+ * @cfg_owner: per config byte, the offset of the structure it belongs to
+ *             (0 for the header, the capability's offset, or
+ *             %VFIO_PCI_CFG_UNOWNED); accesses never straddle two owners
+ * @cfg_size: bytes of config space the user sees
+ * @rbar: the BARs and ROM BAR as the host assigned them, to restore them
+ *        after a reset the device went through behind our back
+ * @barmap: kernel mappings of BARs, made on first access, until close
+ * @bar_mmap_supported: which BARs could be mapped into user space
+ * @msi_qmax: log2 of the MSI vectors the user set up (reported as the
+ *            Multiple Message Capable field)
+ * @msix_bar: the BAR holding the MSI-X table, or 0xff without MSI-X
+ * @msix_offset: the table's offset in @msix_bar
+ * @msix_size: the table's size in bytes
+ * @has_dyn_msix: MSI-X vectors can be added while MSI-X is enabled
+ * @reset_works: a function reset succeeded when the device was opened
+ * @pci_2_3: INTx can be masked through the command register
+ * @nointx: INTx is known to be broken and is hidden from the user
+ * @virq_disabled: the user set INTx disable in the virtual command
+ * @bardirty: the user wrote a BAR; the virtual BARs must be re-masked
+ *            with the BAR sizes before they are read again
+ * @has_vga: VGA ranges are exposed (never, for now)
+ * @needs_reset: the device was closed without a successful reset
+ * @irq_type: the VFIO_PCI_*_IRQ_INDEX in use, or VFIO_PCI_NUM_IRQS
+ * @num_regions: device-specific regions beyond VFIO_PCI_NUM_REGIONS
+ * @pci_saved_state: config space saved at open, reloaded at close
+ *
+ * All fields after @pdev are valid only between open_device() and
+ * close_device() unless said otherwise; open and close are serialized
+ * by the device set's lock.
+ */
+struct vfio_pci_core_device {
+	struct vfio_device	vdev;
+	struct pci_dev		*pdev;
+	struct mutex		config_lock;	/* see above */
+	struct rw_semaphore	memory_lock;	/* see above */
+	u8			*vconfig;
+	u8			*cfg_virt;
+	u8			*cfg_write;
+	u16			*cfg_owner;
+	int			cfg_size;
+	u32			rbar[PCI_STD_NUM_BARS + 1];
+	void __iomem		*barmap[PCI_STD_NUM_BARS];
+	bool			bar_mmap_supported[PCI_STD_NUM_BARS];
+	u8			msi_qmax;
+	u8			msix_bar;
+	u32			msix_offset;
+	u32			msix_size;
+	bool			has_dyn_msix;
+	bool			reset_works;
+	bool			pci_2_3;
+	bool			nointx;
+	bool			virq_disabled;
+	bool			bardirty;
+	bool			has_vga;
+	bool			needs_reset;
+	int			irq_type;
+	int			num_regions;
+	struct pci_saved_state	*pci_saved_state;
+};
+
+/* Life cycle, for a driver's probe/remove and its vfio_device_ops. */
+int vfio_pci_core_init_dev(struct vfio_device *core_vdev);
+void vfio_pci_core_release_dev(struct vfio_device *core_vdev);
+int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev);
+void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev);
+int vfio_pci_core_enable(struct vfio_pci_core_device *vdev);
+void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev);
+void vfio_pci_core_disable(struct vfio_pci_core_device *vdev);
+void vfio_pci_core_close_device(struct vfio_device *core_vdev);
+void vfio_pci_core_set_params(bool is_nointxmask, bool is_disable_vga,
+			      bool is_disable_idle_d3);
+
+/* The device file. */
+long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			 unsigned long arg);
+ssize_t vfio_pci_core_read(struct vfio_device *core_vdev, char __user *buf,
+			   size_t count, loff_t *ppos);
+ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
+			    const char __user *buf, size_t count,
+			    loff_t *ppos);
+int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
+
+#endif /* _LINUX_VFIO_PCI_CORE_H */
