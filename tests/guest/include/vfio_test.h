@@ -83,7 +83,7 @@ static inline int pci_find(uint16_t vendor, uint16_t device, int n,
 			 de->d_name);
 		if (sysfs_read_ulong(path) != device || n--)
 			continue;
-		snprintf(bdf, 32, "%s", de->d_name);
+		snprintf(bdf, 32, "%.31s", de->d_name);
 		found = 0;
 		break;
 	}
