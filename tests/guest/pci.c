@@ -882,4 +882,94 @@ TEST_F(edu, device_fd_names)
 				      VFIO_GROUP_GET_DEVICE_FD, name));
 }
 
+/* --- binding --- */
+
+/* Which module set is loaded: "ours" or "upstream". */
+static void modset_name(char set[32])
+{
+	FILE *f = fopen("/run/vfio-modset.name", "r");
+
+	set[0] = 0;
+	if (f) {
+		if (!fgets(set, 32, f))
+			set[0] = 0;
+		fclose(f);
+	}
+	set[strcspn(set, "\n")] = 0;
+}
+
+/* (Re)load vfio-pci of the current set with @params. */
+static int load_vfio_pci(const char *params)
+{
+	char set[32], cmd[256];
+
+	modset_name(set);
+	if (!strcmp(set, "ours"))
+		snprintf(cmd, sizeof(cmd), "insmod /vfio/ours/vfio_pci.ko %s",
+			 params);
+	else
+		snprintf(cmd, sizeof(cmd), "modprobe vfio_pci %s", params);
+	return system(cmd);
+}
+
+/* Without driver_override or an ID, vfio-pci binds nothing. */
+TEST(no_default_binding)
+{
+	char bdf[32], drv[64];
+
+	ASSERT_EQ(0, pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, 0, bdf));
+	ASSERT_EQ(0, pci_bind(bdf, ""));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", bdf));
+	pci_driver(bdf, drv);
+	EXPECT_STREQ("", drv);
+}
+
+/* new_id binds matching unbound functions at once; remove_id undoes it. */
+TEST(new_id)
+{
+	char bdf[32], drv[64], path[PATH_MAX];
+
+	ASSERT_EQ(0, pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, 0, bdf));
+	ASSERT_EQ(0, pci_bind(bdf, ""));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers/vfio-pci/new_id",
+				 "1b36 0005"));
+	pci_driver(bdf, drv);
+	EXPECT_STREQ("vfio-pci", drv);
+
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers/vfio-pci/remove_id",
+				 "1b36 0005"));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 bdf);
+	ASSERT_EQ(0, sysfs_write(path, bdf));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers_probe", bdf));
+	pci_driver(bdf, drv);
+	EXPECT_STREQ("", drv);
+}
+
+/*
+ * ids= at load time binds the listed functions; malformed entries are
+ * skipped with a warning, the rest still apply.
+ */
+TEST(ids_param)
+{
+	char edu[32], testdev[32], drv[64];
+
+	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, edu));
+	ASSERT_EQ(0, pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, 0, testdev));
+	ASSERT_EQ(0, pci_bind(edu, ""));
+	ASSERT_EQ(0, pci_bind(testdev, ""));
+	ASSERT_EQ(0, system("rmmod vfio_pci"));
+
+	ASSERT_EQ(0, load_vfio_pci("ids=zz,1234:11e8:1af4:1100,1b36"));
+	pci_driver(edu, drv);
+	EXPECT_STREQ("vfio-pci", drv);
+	pci_driver(testdev, drv);
+	EXPECT_STREQ("", drv);
+
+	ASSERT_EQ(0, system("rmmod vfio_pci"));
+	ASSERT_EQ(0, load_vfio_pci(""));
+	pci_driver(edu, drv);
+	EXPECT_STREQ("", drv);
+}
+
 TEST_HARNESS_MAIN
