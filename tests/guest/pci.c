@@ -882,6 +882,110 @@ TEST_F(edu, device_fd_names)
 				      VFIO_GROUP_GET_DEVICE_FD, name));
 }
 
+/*
+ * --- q35's own AHCI controller (ICH9, 00:1f.2) ---
+ *
+ * Unbound in the guest and in a group whose other members (LPC, SMBus)
+ * are unbound too: a second kind of device, with an MSI capability off
+ * 0x40, a SATA capability, an I/O BAR of 32 ports, a private register
+ * outside any capability (0x90) and no way to reset it.
+ */
+#define AHCI_VENDOR	0x8086
+#define AHCI_DEVICE	0x2922
+
+FIXTURE(ahci) {
+	struct vfio_user u;
+};
+
+FIXTURE_SETUP(ahci)
+{
+	int ret = open_dev(&self->u, AHCI_VENDOR, AHCI_DEVICE);
+
+	ASSERT_EQ(0, ret) TH_LOG("open AHCI: %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(ahci)
+{
+	vfio_user_close(&self->u);
+}
+
+/* No reset method for a root bus function without FLR or PM reset. */
+TEST_F(ahci, device_info)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+
+	ASSERT_EQ(0, ioctl_errno(self->u.device, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_EQ((uint32_t)VFIO_DEVICE_FLAGS_PCI, info.flags);
+	EXPECT_EQ(EINVAL, ioctl_errno(self->u.device, VFIO_DEVICE_RESET,
+				      NULL));
+}
+
+TEST_F(ahci, region_info)
+{
+	struct vfio_region_info ri;
+
+	ASSERT_EQ(0, region_info(self->u.device, VFIO_PCI_BAR4_REGION_INDEX,
+				 &ri));
+	EXPECT_EQ(0x20U, ri.size);
+	EXPECT_EQ(REGION_RW, ri.flags);
+	ASSERT_EQ(0, region_info(self->u.device, VFIO_PCI_BAR5_REGION_INDEX,
+				 &ri));
+	EXPECT_EQ(0x1000U, ri.size);
+	EXPECT_EQ(REGION_RW_MMAP, ri.flags);
+}
+
+TEST_F(ahci, config_matches_hardware)
+{
+	uint8_t hw[256], user[256];
+	int i;
+
+	ASSERT_EQ(0, sysfs_config(self->u.bdf, hw, sizeof(hw)));
+	ASSERT_EQ(0, rd(self->u.device, CFG_OFF(0), user, sizeof(user)));
+	for (i = 0; i < 256; i++)
+		EXPECT_EQ(hw[i], user[i]) TH_LOG("config byte %#x", i);
+}
+
+/* MSI at 0x80, then SATA at 0xa8 (8 bytes: registers live in a BAR). */
+TEST_F(ahci, config_capability_list)
+{
+	EXPECT_EQ(0x80, cfg_read8(self->u.device, PCI_CAPABILITY_LIST));
+	EXPECT_EQ(PCI_CAP_ID_MSI, cfg_read8(self->u.device, 0x80));
+	EXPECT_EQ(0xa8, cfg_read8(self->u.device, 0x81));
+	EXPECT_EQ(PCI_CAP_ID_SATA, cfg_read8(self->u.device, 0xa8));
+	EXPECT_EQ(0, cfg_read8(self->u.device, 0xa9));
+	/* The capability body is read-only. */
+	ASSERT_EQ(0, cfg_write32(self->u.device, 0xac, 0));
+	EXPECT_EQ(sysfs_config32(self->u.bdf, 0xac),
+		  cfg_read32(self->u.device, 0xac));
+}
+
+TEST_F(ahci, config_bar_sizing)
+{
+	uint32_t bar4 = cfg_read32(self->u.device, PCI_BASE_ADDRESS_4);
+
+	ASSERT_EQ(0, cfg_write32(self->u.device, PCI_BASE_ADDRESS_4,
+				 0xffffffff));
+	EXPECT_EQ(0xffffffe1U, cfg_read32(self->u.device, PCI_BASE_ADDRESS_4));
+	ASSERT_EQ(0, cfg_write32(self->u.device, PCI_BASE_ADDRESS_5,
+				 0xffffffff));
+	EXPECT_EQ(0xfffff000U, cfg_read32(self->u.device, PCI_BASE_ADDRESS_5));
+	ASSERT_EQ(0, cfg_write32(self->u.device, PCI_BASE_ADDRESS_4, bar4));
+	EXPECT_EQ(bar4, cfg_read32(self->u.device, PCI_BASE_ADDRESS_4));
+	EXPECT_EQ(bar4, sysfs_config32(self->u.bdf, PCI_BASE_ADDRESS_4));
+}
+
+/* ABAR through VFIO reads as through sysfs (CAP, GHC, IS, PI, VS). */
+TEST_F(ahci, bar5_matches_sysfs)
+{
+	uint32_t user[5], hw[5];
+	int i;
+
+	ASSERT_EQ(0, rd(self->u.device, REGION_OFF(5), user, sizeof(user)));
+	ASSERT_EQ(0, sysfs_bar_read(self->u.bdf, 5, true, 0, hw, sizeof(hw)));
+	for (i = 0; i < 5; i++)
+		EXPECT_EQ(hw[i], user[i]) TH_LOG("ABAR offset %#x", 4 * i);
+}
+
 /* --- binding --- */
 
 /* Which module set is loaded: "ours" or "upstream". */
