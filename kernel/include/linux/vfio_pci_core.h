@@ -50,8 +50,8 @@
  *        after a reset the device went through behind our back
  * @barmap: kernel mappings of BARs, made on first access, until close
  * @bar_mmap_supported: which BARs could be mapped into user space
- * @msi_qmax: log2 of the MSI vectors the user set up (reported as the
- *            Multiple Message Capable field)
+ * @msi_qmax: log2 of the MSI vectors the user set up; writes of the
+ *            Multiple Message Enable field are clamped to it
  * @msix_bar: the BAR holding the MSI-X table, or 0xff without MSI-X
  * @msix_offset: the table's offset in @msix_bar
  * @msix_size: the table's size in bytes
@@ -63,6 +63,12 @@
  * @bardirty: the user wrote a BAR; the virtual BARs must be re-masked
  *            with the BAR sizes before they are read again
  * @has_vga: VGA ranges are exposed (never, for now)
+ * @extended_caps: the function has extended capabilities, which the
+ *                 user's config space lists (valid from the first open)
+ * @needs_pm_restore: the function loses its state going through D3hot
+ *                    (No_Soft_Reset clear); set at registration
+ * @pm_save: the state saved on the way into D3hot, for the way back;
+ *           changed under @memory_lock held for writing
  * @needs_reset: the device was closed without a successful reset
  * @irq_type: the VFIO_PCI_*_IRQ_INDEX in use, or VFIO_PCI_NUM_IRQS
  * @num_regions: device-specific regions beyond VFIO_PCI_NUM_REGIONS
@@ -96,6 +102,9 @@ struct vfio_pci_core_device {
 	bool			virq_disabled;
 	bool			bardirty;
 	bool			has_vga;
+	bool			extended_caps;
+	bool			needs_pm_restore;
+	struct pci_saved_state	*pm_save;
 	bool			needs_reset;
 	int			irq_type;
 	int			num_regions;

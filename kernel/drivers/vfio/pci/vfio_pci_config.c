@@ -251,16 +251,6 @@ static int msi_flags_pos(struct vfio_pci_core_device *vdev)
 	return pos + PCI_MSI_FLAGS;
 }
 
-/* The user sees as many MSI vectors as it set up, not the hardware's. */
-static void msi_flags_refresh(struct vfio_pci_core_device *vdev, int pos)
-{
-	u16 flags = cfg_get(vdev->vconfig, pos, 2);
-
-	flags &= ~PCI_MSI_FLAGS_QMASK;
-	flags |= vdev->msi_qmax << 1;
-	cfg_put(vdev->vconfig, pos, 2, flags);
-}
-
 /*
  * After the user wrote the MSI flags: MSI is only enabled through
  * VFIO_DEVICE_SET_IRQS, and the vectors enabled cannot exceed those set
@@ -285,15 +275,12 @@ static int cfg_read_one(struct vfio_pci_core_device *vdev, int pos, int len,
 			u32 *val)
 {
 	u32 all = len == 4 ? CFG_ALL : (1U << (8 * len)) - 1;
-	int msi = msi_flags_pos(vdev);
 	u32 virt, hw;
 	int ret;
 
 	if (cfg_overlaps(pos, len, BAR_FIRST, BAR_LAST - BAR_FIRST + 1) ||
 	    cfg_overlaps(pos, len, ROM_FIRST, ROM_LAST - ROM_FIRST + 1))
 		bar_fixup(vdev);
-	if (msi >= 0 && cfg_overlaps(pos, len, msi, 2))
-		msi_flags_refresh(vdev, msi);
 
 	*val = cfg_get(vdev->vconfig, pos, len);
 	virt = cfg_get(vdev->cfg_virt, pos, len);
@@ -340,17 +327,98 @@ static void cmd_write_end(struct vfio_pci_core_device *vdev, u16 new_cmd)
 	up_write(&vdev->memory_lock);
 }
 
+/* The standard capability a config byte belongs to, or 0. */
+static u8 cap_id_at(struct vfio_pci_core_device *vdev, int pos)
+{
+	u16 owner = vdev->cfg_owner[pos];
+
+	if (pos >= PCI_CFG_SPACE_SIZE || owner == VFIO_PCI_CFG_UNOWNED ||
+	    owner < PCI_STD_HEADER_SIZEOF)
+		return 0;
+	return vdev->vconfig[owner + PCI_CAP_LIST_ID];
+}
+
+/* Reset the function for the user, with BAR access held off. */
+static void user_function_reset(struct vfio_pci_core_device *vdev)
+{
+	down_write(&vdev->memory_lock);
+	pci_try_reset_function(vdev->pdev);
+	up_write(&vdev->memory_lock);
+}
+
+/* The user wrote a power state into the PM control register. */
+static void pm_ctrl_written(struct vfio_pci_core_device *vdev, u32 val)
+{
+	static const pci_power_t states[] = {
+		PCI_D0, PCI_D1, PCI_D2, PCI_D3hot,
+	};
+
+	down_write(&vdev->memory_lock);
+	vfio_pci_set_power_state(vdev, states[val & PCI_PM_CTRL_STATE_MASK]);
+	up_write(&vdev->memory_lock);
+}
+
+/*
+ * The user wrote PCIe device control. Function reset reads as 0 and is
+ * carried out when the function has FLR. The maximum read request size
+ * reaches the hardware, but never below the payload size, which the
+ * user cannot know system-wide.
+ */
+static void exp_devctl_written(struct vfio_pci_core_device *vdev, int cap,
+			       u16 old_ctrl)
+{
+	int pos = cap + PCI_EXP_DEVCTL;
+	u16 ctrl = cfg_get(vdev->vconfig, pos, 2);
+	u32 devcap;
+	int readrq;
+
+	if (ctrl & PCI_EXP_DEVCTL_BCR_FLR) {
+		ctrl &= ~PCI_EXP_DEVCTL_BCR_FLR;
+		cfg_put(vdev->vconfig, pos, 2, ctrl);
+		if (!pci_user_read_config_dword(vdev->pdev,
+						cap + PCI_EXP_DEVCAP, &devcap) &&
+		    (devcap & PCI_EXP_DEVCAP_FLR))
+			user_function_reset(vdev);
+	}
+
+	if ((ctrl ^ old_ctrl) & PCI_EXP_DEVCTL_READRQ) {
+		readrq = 128 << FIELD_GET(PCI_EXP_DEVCTL_READRQ, ctrl);
+		pcie_set_readrq(vdev->pdev,
+				max(readrq, pcie_get_mps(vdev->pdev)));
+	}
+}
+
+/* The user wrote Advanced Features control: function reset, as above. */
+static void af_ctrl_written(struct vfio_pci_core_device *vdev, int cap)
+{
+	u8 *ctrl = &vdev->vconfig[cap + PCI_AF_CTRL];
+	u8 afcap;
+
+	if (!(*ctrl & PCI_AF_CTRL_FLR))
+		return;
+	*ctrl &= ~PCI_AF_CTRL_FLR;
+	if (!pci_user_read_config_byte(vdev->pdev, cap + PCI_AF_CAP, &afcap) &&
+	    (afcap & PCI_AF_CAP_FLR) && (afcap & PCI_AF_CAP_TP))
+		user_function_reset(vdev);
+}
+
 static int cfg_write_one(struct vfio_pci_core_device *vdev, int pos, int len,
 			 u32 val)
 {
 	bool cmd = pos == PCI_COMMAND;
 	u32 virt, write, hw;
-	int msi, ret = 0;
+	int msi, cap, ret = 0;
+	u16 old_devctl = 0;
+	u8 id;
 
 	write = cfg_get(vdev->cfg_write, pos, len);
 	if (!write)
 		return 0;	/* nothing writable: dropped */
 	virt = cfg_get(vdev->cfg_virt, pos, len);
+	cap = vdev->cfg_owner[pos];
+	id = cap_id_at(vdev, pos);
+	if (id == PCI_CAP_ID_EXP)
+		old_devctl = cfg_get(vdev->vconfig, cap + PCI_EXP_DEVCTL, 2);
 
 	if (cmd)
 		cmd_write_begin(vdev, val);
@@ -394,6 +462,20 @@ static int cfg_write_one(struct vfio_pci_core_device *vdev, int pos, int len,
 	if (msi >= 0 && cfg_overlaps(pos, len, msi, 2))
 		ret = msi_flags_written(vdev, msi);
 
+	switch (id) {
+	case PCI_CAP_ID_PM:
+		if (pos == cap + PCI_PM_CTRL)
+			pm_ctrl_written(vdev, val);
+		break;
+	case PCI_CAP_ID_EXP:
+		if (cfg_overlaps(pos, len, cap + PCI_EXP_DEVCTL, 2))
+			exp_devctl_written(vdev, cap, old_devctl);
+		break;
+	case PCI_CAP_ID_AF:
+		if (cfg_overlaps(pos, len, cap + PCI_AF_CTRL, 1))
+			af_ctrl_written(vdev, cap);
+		break;
+	}
 	return ret;
 }
 
@@ -420,6 +502,20 @@ static void header_perms(struct vfio_pci_core_device *vdev)
 	cfg_perm(vdev, PCI_INTERRUPT_LINE, 1, CFG_ALL, CFG_ALL);
 	/* Virtual so that INTx can be hidden. */
 	cfg_perm(vdev, PCI_INTERRUPT_PIN, 1, CFG_ALL, CFG_NONE);
+}
+
+/*
+ * PCIe and PCI-X 2.0 functions may have extended capabilities: they do
+ * when the first header in extended config space is not empty.
+ */
+static void probe_extended_caps(struct vfio_pci_core_device *vdev)
+{
+	u32 header = 0;
+
+	if (vdev->pdev->cfg_size <= PCI_CFG_SPACE_SIZE)
+		return;
+	pci_read_config_dword(vdev->pdev, PCI_CFG_SPACE_SIZE, &header);
+	vdev->extended_caps = header != 0;
 }
 
 /*
@@ -451,8 +547,10 @@ static int cap_len(struct vfio_pci_core_device *vdev, u8 id, u8 pos)
 		return len;
 	case PCI_CAP_ID_PCIX:
 		pci_read_config_word(pdev, pos + PCI_X_CMD, &word);
-		return PCI_X_CMD_VERSION(word) ? PCI_CAP_PCIX_SIZEOF_V2 :
-						 PCI_CAP_PCIX_SIZEOF_V0;
+		if (!PCI_X_CMD_VERSION(word))
+			return PCI_CAP_PCIX_SIZEOF_V0;
+		probe_extended_caps(vdev);
+		return PCI_CAP_PCIX_SIZEOF_V2;
 	case PCI_CAP_ID_HT:
 		pci_read_config_byte(pdev, pos + 3, &byte);
 		return (byte & HT_3BIT_CAP_MASK) ? HT_CAP_SIZEOF_SHORT :
@@ -461,6 +559,7 @@ static int cap_len(struct vfio_pci_core_device *vdev, u8 id, u8 pos)
 		pci_read_config_byte(pdev, pos + PCI_CAP_FLAGS, &byte);
 		return byte;
 	case PCI_CAP_ID_EXP:
+		probe_extended_caps(vdev);
 		if ((pcie_caps_reg(pdev) & PCI_EXP_FLAGS_VERS) == 1)
 			return pci_pcie_type(pdev) == PCI_EXP_TYPE_RC_END ?
 			       0xc : PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
@@ -511,7 +610,12 @@ static void cap_perms(struct vfio_pci_core_device *vdev, u8 id, int pos,
 				  PCI_PM_CTRL_PME_STATUS));
 		break;
 	case PCI_CAP_ID_MSI:
-		/* The host programs MSI: address and data are the user's. */
+		/*
+		 * The host programs MSI: address and data are the user's.
+		 * The low flags byte is virtual as a whole, so Multiple
+		 * Message Capable reads as the hardware's until the user
+		 * writes it.
+		 */
 		flags = cfg_get(vdev->vconfig, pos + PCI_MSI_FLAGS, 2);
 		cfg_perm(vdev, pos + PCI_MSI_FLAGS, 1, CFG_ALL, CFG_ALL);
 		cfg_perm(vdev, pos + PCI_MSI_ADDRESS_LO, 4, CFG_ALL, CFG_ALL);
@@ -540,17 +644,22 @@ static void cap_perms(struct vfio_pci_core_device *vdev, u8 id, int pos,
 	case PCI_CAP_ID_EXP:
 		/*
 		 * Device control is the user's but for phantom functions
-		 * (they would confuse the IOMMU); payload and read request
-		 * sizes are kept virtual as they are shared with the link
-		 * partner. Function reset through this register is not
-		 * offered yet: the bit is dropped.
+		 * (they would confuse the IOMMU). The payload size is
+		 * shared with the link partner and stays virtual; the read
+		 * request size and function reset are virtual and carried
+		 * out by exp_devctl_written().
 		 */
 		cfg_perm(vdev, pos + PCI_EXP_DEVCTL, 2,
-			 PCI_EXP_DEVCTL_PAYLOAD | PCI_EXP_DEVCTL_READRQ,
-			 ~(PCI_EXP_DEVCTL_PHANTOM | PCI_EXP_DEVCTL_BCR_FLR));
+			 PCI_EXP_DEVCTL_BCR_FLR | PCI_EXP_DEVCTL_PAYLOAD |
+			 PCI_EXP_DEVCTL_READRQ, ~PCI_EXP_DEVCTL_PHANTOM);
 		if (len > PCI_EXP_DEVCTL2 + 1)
 			cfg_perm(vdev, pos + PCI_EXP_DEVCTL2, 2, CFG_NONE,
 				 ~PCI_EXP_DEVCTL2_ARI);
+		break;
+	case PCI_CAP_ID_AF:
+		/* Function reset, carried out by af_ctrl_written(). */
+		cfg_perm(vdev, pos + PCI_AF_CTRL, 1, PCI_AF_CTRL_FLR,
+			 PCI_AF_CTRL_FLR);
 		break;
 	case PCI_CAP_ID_VNDR:
 		/* Vendor registers are the device's business. */
@@ -618,6 +727,7 @@ static int caps_init(struct vfio_pci_core_device *vdev)
 				pci_warn(pdev, "capabilities overlap at %#x\n",
 					 pos + i);
 			vdev->cfg_owner[pos + i] = pos;
+			vdev->cfg_write[pos + i] = 0;
 		}
 		ret = cfg_fill(vdev, pos, len);
 		if (ret)
@@ -634,6 +744,216 @@ static int caps_init(struct vfio_pci_core_device *vdev)
 		cfg_put(vdev->vconfig, PCI_STATUS, 2,
 			status & ~PCI_STATUS_CAP_LIST);
 	}
+	return 0;
+}
+
+/* Length of a Virtual Channel capability (also MFVC) at @pos. */
+static int vc_len(struct pci_dev *pdev, int pos)
+{
+	u32 cap1 = 0, cap2 = 0;
+	int len = PCI_CAP_VC_BASE_SIZEOF;
+	int phases;
+
+	pci_read_config_dword(pdev, pos + PCI_VC_PORT_CAP1, &cap1);
+	pci_read_config_dword(pdev, pos + PCI_VC_PORT_CAP2, &cap2);
+	if (cap2 & PCI_VC_CAP2_128_PHASE)
+		phases = 128;
+	else if (cap2 & PCI_VC_CAP2_64_PHASE)
+		phases = 64;
+	else if (cap2 & PCI_VC_CAP2_32_PHASE)
+		phases = 32;
+	else
+		phases = 0;
+
+	len += (1 + (cap1 & PCI_VC_CAP1_EVCC)) * PCI_CAP_VC_PER_VC_SIZEOF;
+	/* The arbitration table: 4 bits per phase, 16-byte aligned. */
+	if (phases)
+		len = round_up(len, 16) + phases / 2;
+	return len;
+}
+
+/*
+ * Length of the extended capability @id at @pos as the user sees it;
+ * 0 hides it (root-complex only, obsolete, or not supported yet).
+ */
+static int ecap_len(struct vfio_pci_core_device *vdev, u16 id, int pos)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u32 dword = 0;
+	u8 byte = 0;
+	int bits;
+
+	switch (id) {
+	case PCI_EXT_CAP_ID_ERR:
+		return PCI_ERR_ROOT_COMMAND;
+	case PCI_EXT_CAP_ID_VC:
+	case PCI_EXT_CAP_ID_VC9:
+	case PCI_EXT_CAP_ID_MFVC:
+		return vc_len(pdev, pos);
+	case PCI_EXT_CAP_ID_DSN:
+		return PCI_EXT_CAP_DSN_SIZEOF;
+	case PCI_EXT_CAP_ID_PWR:
+		return PCI_EXT_CAP_PWR_SIZEOF;
+	case PCI_EXT_CAP_ID_VNDR:
+		pci_read_config_dword(pdev, pos + PCI_VSEC_HDR, &dword);
+		return dword >> PCI_VSEC_HDR_LEN_SHIFT;
+	case PCI_EXT_CAP_ID_ACS:
+		pci_read_config_byte(pdev, pos + PCI_ACS_CAP, &byte);
+		if (!(byte & PCI_ACS_EC))
+			return 8;
+		pci_read_config_byte(pdev, pos + PCI_ACS_EGRESS_BITS, &byte);
+		bits = byte ? round_up(byte, 32) : 256;
+		return 8 + bits / 8;
+	case PCI_EXT_CAP_ID_ARI:
+		return PCI_EXT_CAP_ARI_SIZEOF;
+	case PCI_EXT_CAP_ID_ATS:
+		return PCI_EXT_CAP_ATS_SIZEOF;
+	case PCI_EXT_CAP_ID_SRIOV:
+		return PCI_EXT_CAP_SRIOV_SIZEOF;
+	case PCI_EXT_CAP_ID_MCAST:
+		return PCI_EXT_CAP_MCAST_ENDPOINT_SIZEOF;
+	case PCI_EXT_CAP_ID_PRI:
+		return PCI_EXT_CAP_PRI_SIZEOF;
+	case PCI_EXT_CAP_ID_REBAR:
+		pci_read_config_byte(pdev, pos + PCI_REBAR_CTRL, &byte);
+		return 4 + 8 * FIELD_GET(PCI_REBAR_CTRL_NBAR_MASK, byte);
+	case PCI_EXT_CAP_ID_DPA:
+		pci_read_config_byte(pdev, pos + PCI_DPA_CAP, &byte);
+		return PCI_DPA_BASE_SIZEOF + (byte & PCI_DPA_CAP_SUBSTATE_MASK) +
+		       1;
+	case PCI_EXT_CAP_ID_TPH:
+		pci_read_config_dword(pdev, pos + PCI_TPH_CAP, &dword);
+		if ((dword & PCI_TPH_CAP_LOC_MASK) != PCI_TPH_LOC_CAP)
+			return PCI_TPH_BASE_SIZEOF;
+		return PCI_TPH_BASE_SIZEOF + 2 *
+		       FIELD_GET(PCI_TPH_CAP_ST_MASK, dword) + 2;
+	case PCI_EXT_CAP_ID_LTR:
+		return PCI_EXT_CAP_LTR_SIZEOF;
+	case PCI_EXT_CAP_ID_DVSEC:
+		pci_read_config_dword(pdev, pos + PCI_DVSEC_HEADER1, &dword);
+		return PCI_DVSEC_HEADER1_LEN(dword);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Permissions of a visible extended capability. Its header is always
+ * virtual (so the list can skip hidden ones); the body reads from the
+ * hardware and drops writes unless listed here.
+ */
+static void ecap_perms(struct vfio_pci_core_device *vdev, u16 id, int pos,
+		       int len)
+{
+	u32 mask;
+	int i;
+
+	cfg_perm(vdev, pos, 4, CFG_ALL, CFG_NONE);
+
+	switch (id) {
+	case PCI_EXT_CAP_ID_ERR:
+		/* Error status, masks and severity of endpoint errors. */
+		mask = PCI_ERR_UNC_UND | PCI_ERR_UNC_DLP | PCI_ERR_UNC_SURPDN |
+		       PCI_ERR_UNC_POISON_TLP | PCI_ERR_UNC_FCP |
+		       PCI_ERR_UNC_COMP_TIME | PCI_ERR_UNC_COMP_ABORT |
+		       PCI_ERR_UNC_UNX_COMP | PCI_ERR_UNC_RX_OVER |
+		       PCI_ERR_UNC_MALF_TLP | PCI_ERR_UNC_ECRC |
+		       PCI_ERR_UNC_UNSUP | PCI_ERR_UNC_ACSV |
+		       PCI_ERR_UNC_INTN | PCI_ERR_UNC_MCBTLP |
+		       PCI_ERR_UNC_ATOMEG | PCI_ERR_UNC_TLPPRE;
+		cfg_perm(vdev, pos + PCI_ERR_UNCOR_STATUS, 4, CFG_NONE, mask);
+		cfg_perm(vdev, pos + PCI_ERR_UNCOR_MASK, 4, CFG_NONE, mask);
+		cfg_perm(vdev, pos + PCI_ERR_UNCOR_SEVER, 4, CFG_NONE, mask);
+		mask = PCI_ERR_COR_RCVR | PCI_ERR_COR_BAD_TLP |
+		       PCI_ERR_COR_BAD_DLLP | PCI_ERR_COR_REP_ROLL |
+		       PCI_ERR_COR_REP_TIMER | PCI_ERR_COR_ADV_NFAT |
+		       PCI_ERR_COR_INTERNAL | PCI_ERR_COR_LOG_OVER;
+		cfg_perm(vdev, pos + PCI_ERR_COR_STATUS, 4, CFG_NONE, mask);
+		cfg_perm(vdev, pos + PCI_ERR_COR_MASK, 4, CFG_NONE, mask);
+		cfg_perm(vdev, pos + PCI_ERR_CAP, 4, CFG_NONE,
+			 PCI_ERR_CAP_ECRC_GENE | PCI_ERR_CAP_ECRC_CHKE);
+		break;
+	case PCI_EXT_CAP_ID_PWR:
+		/* The data select register; the data stay read-only. */
+		cfg_perm(vdev, pos + PCI_PWR_DATA, 1, CFG_NONE, CFG_ALL);
+		break;
+	case PCI_EXT_CAP_ID_VNDR:
+	case PCI_EXT_CAP_ID_DVSEC:
+		for (i = 4; i < len; i++)
+			cfg_perm(vdev, pos + i, 1, CFG_NONE, CFG_ALL);
+		break;
+	}
+}
+
+/*
+ * Walk the extended capability list and build the user's. A hidden
+ * capability is unlinked from its predecessor; the first one has none,
+ * so its header stays as a placeholder with ID and version 0 that only
+ * points on.
+ */
+static int ecaps_init(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	int budget = (vdev->cfg_size - PCI_CFG_SPACE_SIZE) / PCI_CAP_SIZEOF;
+	int pos = PCI_CFG_SPACE_SIZE, prev = -1, visible = 0;
+	u32 header, next_mask = PCI_EXT_CAP_NEXT(~0U) << 20;
+
+	if (!vdev->extended_caps)
+		return 0;
+
+	while (budget-- && pos >= PCI_CFG_SPACE_SIZE) {
+		bool placeholder = false;
+		int len, i, ret;
+		u16 id;
+		u32 v;
+
+		ret = pci_read_config_dword(pdev, pos, &header);
+		if (ret)
+			return pcibios_err_to_errno(ret);
+		id = PCI_EXT_CAP_ID(header);
+		len = ecap_len(vdev, id, pos);
+		if (len > vdev->cfg_size - pos) {
+			pci_warn(pdev, "extended capability %#x@%#x runs past the end\n",
+				 id, pos);
+			len = 0;
+		}
+
+		if (!len) {
+			pci_dbg(pdev, "hiding extended capability %#x@%#x\n",
+				id, pos);
+			if (prev >= 0) {
+				v = cfg_get(vdev->vconfig, prev, 4) & ~next_mask;
+				v |= PCI_EXT_CAP_NEXT(header) << 20;
+				cfg_put(vdev->vconfig, prev, 4, v);
+				pos = PCI_EXT_CAP_NEXT(header);
+				continue;
+			}
+			len = PCI_CAP_SIZEOF;
+			placeholder = true;
+		}
+
+		for (i = 0; i < len; i++) {
+			if (vdev->cfg_owner[pos + i] != VFIO_PCI_CFG_UNOWNED)
+				pci_warn(pdev, "capabilities overlap at %#x\n",
+					 pos + i);
+			vdev->cfg_owner[pos + i] = pos;
+			vdev->cfg_write[pos + i] = 0;
+		}
+		ret = cfg_fill(vdev, pos, len);
+		if (ret)
+			return pcibios_err_to_errno(ret);
+		ecap_perms(vdev, placeholder ? 0 : id, pos, len);
+
+		if (placeholder)
+			cfg_put(vdev->vconfig, pos, 4, header & next_mask);
+		else
+			visible++;
+		prev = pos;
+		pos = PCI_EXT_CAP_NEXT(header);
+	}
+
+	if (!visible)
+		cfg_put(vdev->vconfig, PCI_CFG_SPACE_SIZE, 4, 0);
 	return 0;
 }
 
@@ -671,14 +991,6 @@ int vfio_pci_config_init(struct vfio_pci_core_device *vdev)
 		vdev->cfg_owner[i] = 0;
 		vdev->cfg_write[i] = 0;
 	}
-	/*
-	 * Extended capabilities are not virtualized yet: the extended
-	 * space reads from the hardware and ignores writes.
-	 */
-	for (i = PCI_CFG_SPACE_SIZE; i < size; i++) {
-		vdev->cfg_owner[i] = PCI_CFG_SPACE_SIZE;
-		vdev->cfg_write[i] = 0;
-	}
 
 	ret = cfg_fill(vdev, 0, PCI_STD_HEADER_SIZEOF);
 	if (ret) {
@@ -688,6 +1000,7 @@ int vfio_pci_config_init(struct vfio_pci_core_device *vdev)
 	header_perms(vdev);
 	vdev->bardirty = true;
 	vdev->virq_disabled = false;
+	vdev->extended_caps = false;
 
 	for (i = 0; i < PCI_STD_NUM_BARS; i++)
 		vdev->rbar[i] = cfg_get(vdev->vconfig,
@@ -711,6 +1024,9 @@ int vfio_pci_config_init(struct vfio_pci_core_device *vdev)
 		vdev->vconfig[PCI_INTERRUPT_PIN] = 0;
 
 	ret = caps_init(vdev);
+	if (ret)
+		goto err_free;
+	ret = ecaps_init(vdev);
 	if (ret)
 		goto err_free;
 	return 0;

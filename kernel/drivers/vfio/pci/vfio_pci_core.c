@@ -53,6 +53,52 @@ static bool intx_broken(struct pci_dev *pdev)
 }
 
 /**
+ * vfio_pci_set_power_state - move the function to another D-state
+ * @vdev: the device
+ * @state: the new state
+ *
+ * Functions that lose their state in D3hot get it saved on the way in
+ * and restored on the way back to D0.
+ *
+ * Context: going below D0, the caller holds @vdev->memory_lock for
+ * writing, so that no BAR access races with the transition.
+ * Return: 0 or -errno from pci_set_power_state().
+ */
+int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
+			     pci_power_t state)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	bool into_d3 = false, out_of_d3 = false;
+	int ret;
+
+	if (state > PCI_D0)
+		lockdep_assert_held_write(&vdev->memory_lock);
+
+	if (vdev->needs_pm_restore) {
+		if (pdev->current_state < PCI_D3hot && state >= PCI_D3hot) {
+			pci_save_state(pdev);
+			into_d3 = true;
+		}
+		if (pdev->current_state >= PCI_D3hot && state <= PCI_D0)
+			out_of_d3 = true;
+	}
+
+	ret = pci_set_power_state(pdev, state);
+	if (ret)
+		return ret;
+
+	/* A quirk can leave the function out of D3: then nothing to keep. */
+	if (into_d3 && pdev->current_state >= PCI_D3hot) {
+		kfree(vdev->pm_save);
+		vdev->pm_save = pci_store_saved_state(pdev);
+	} else if (out_of_d3) {
+		pci_load_and_free_saved_state(pdev, &vdev->pm_save);
+		pci_restore_state(pdev);
+	}
+	return 0;
+}
+
+/**
  * vfio_pci_core_init_dev - vfio_device_ops.init of PCI VFIO drivers
  * @core_vdev: the device just allocated, embedded in a
  *             struct vfio_pci_core_device
@@ -83,6 +129,7 @@ void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 
 	mutex_destroy(&vdev->config_lock);
+	kfree(vdev->pm_save);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_release_dev);
 
@@ -123,11 +170,18 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 	if (ret)
 		return ret;
 
+	if (pdev->pm_cap) {
+		u16 pmcsr;
+
+		pci_read_config_word(pdev, pdev->pm_cap + PCI_PM_CTRL, &pmcsr);
+		vdev->needs_pm_restore = !(pmcsr & PCI_PM_CTRL_NO_SOFT_RESET);
+	}
+
 	/*
 	 * After boot or another driver, the function's power state is
 	 * unknown; the only way out of that is to D0.
 	 */
-	pci_set_power_state(pdev, PCI_D0);
+	vfio_pci_set_power_state(vdev, PCI_D0);
 
 	return vfio_register_group_dev(&vdev->vdev);
 }
@@ -280,7 +334,8 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 
 	lockdep_assert_held(&vdev->vdev.dev_set->lock);
 
-	pci_set_power_state(pdev, PCI_D0);
+	/* The user may have left it in D3hot; a reset needs D0. */
+	vfio_pci_set_power_state(vdev, PCI_D0);
 	pci_clear_master(pdev);
 
 	vdev->virq_disabled = false;
@@ -597,7 +652,7 @@ static int ioctl_reset(struct vfio_pci_core_device *vdev)
 
 	/* No BAR access while the function is in reset. */
 	down_write(&vdev->memory_lock);
-	pci_set_power_state(vdev->pdev, PCI_D0);
+	vfio_pci_set_power_state(vdev, PCI_D0);
 	ret = pci_try_reset_function(vdev->pdev);
 	up_write(&vdev->memory_lock);
 	return ret;

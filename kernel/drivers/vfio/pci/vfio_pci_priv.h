@@ -14,6 +14,10 @@
 /* cfg_owner of config bytes outside the header and every capability. */
 #define VFIO_PCI_CFG_UNOWNED	0xffff
 
+/* vfio_pci_core.c */
+int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
+			     pci_power_t state);
+
 /* vfio_pci_config.c */
 int vfio_pci_config_init(struct vfio_pci_core_device *vdev);
 void vfio_pci_config_free(struct vfio_pci_core_device *vdev);
