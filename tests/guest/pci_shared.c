@@ -89,7 +89,7 @@ TEST_F(shared, both_devices)
 	ASSERT_LE(0, testdev);
 
 	ASSERT_EQ(0, ioctl_errno(edu, VFIO_DEVICE_GET_INFO, &info));
-	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
+	EXPECT_NE(0U, info.flags & VFIO_DEVICE_FLAGS_PCI);
 	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, (int)info.num_regions);
 
 	ASSERT_EQ(4, pread(edu, &ids, 4, CFG_OFF(PCI_VENDOR_ID)));
