@@ -2,9 +2,11 @@
 /*
  * vfio-pci with edu and pci-testdev behind one PCIe-to-PCI bridge: one
  * IOMMU group, two devices; and the bridge itself, which vfio-pci must
- * refuse.
+ * refuse. Other members of the group that a host driver holds are
+ * unbound for the duration of a case.
  */
 // harness: machine=q35-shared-group
+#include <dirent.h>
 #include <stddef.h>
 
 #include <linux/pci_regs.h>
@@ -41,7 +43,53 @@ FIXTURE(shared) {
 	char testdev[32];
 	int container;
 	int group;
+	/* Other members a host driver had, unbound here, rebound after. */
+	char parked[8][32];
+	char parked_driver[8][64];
+	int nr_parked;
 };
+
+/*
+ * Unbind members of @group_id that a host driver (not vfio-pci) holds:
+ * the group is not viable for VFIO while one is bound.
+ */
+static void park_others(FIXTURE_DATA(shared) *self, int group_id)
+{
+	char path[PATH_MAX], drv[64];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
+		 group_id);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir)) && self->nr_parked < 8) {
+		if (de->d_name[0] == '.')
+			continue;
+		pci_driver(de->d_name, drv);
+		if (!drv[0] || !strcmp(drv, "vfio-pci"))
+			continue;
+		snprintf(self->parked[self->nr_parked], 32, "%.31s",
+			 de->d_name);
+		snprintf(self->parked_driver[self->nr_parked], 64, "%s", drv);
+		if (!pci_bind(de->d_name, ""))
+			self->nr_parked++;
+	}
+	closedir(dir);
+}
+
+static void unpark_others(FIXTURE_DATA(shared) *self)
+{
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < self->nr_parked; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
+			 self->parked_driver[i]);
+		sysfs_write(path, self->parked[i]);
+	}
+}
 
 FIXTURE_SETUP(shared)
 {
@@ -49,6 +97,7 @@ FIXTURE_SETUP(shared)
 
 	need_type1();
 	self->container = self->group = -1;
+	self->nr_parked = 0;
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu));
 	ASSERT_EQ(0, pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, 0,
 			      self->testdev));
@@ -57,6 +106,7 @@ FIXTURE_SETUP(shared)
 	group_id = pci_iommu_group(self->edu);
 	ASSERT_LE(0, group_id);
 	ASSERT_EQ(group_id, pci_iommu_group(self->testdev));
+	park_others(self, group_id);
 
 	self->container = open(VFIO_CONTAINER_PATH, O_RDWR);
 	ASSERT_LE(0, self->container);
@@ -74,6 +124,7 @@ FIXTURE_TEARDOWN(shared)
 		close(self->group);
 	if (self->container >= 0)
 		close(self->container);
+	unpark_others(self);
 }
 
 /* Both functions of the group open at once, each with its own view. */
