@@ -154,7 +154,8 @@ class Guest:
         assert self._proc is not None
         self._seq += 1
         n = self._seq
-        line = (f"printf '\\002B{n}\\003\\n'; {{ {cmd}\n}} </dev/null 2>&1; "
+        # A subshell: `exit` or `set -e` in a command cannot end the shell.
+        line = (f"printf '\\002B{n}\\003\\n'; ( {cmd}\n) </dev/null 2>&1; "
                 f"printf '\\002E{n}:%d\\003\\n' $?\n")
         if len(line) > 4000:
             raise ValueError("guest commands must fit the tty's 4 KiB line "
