@@ -79,7 +79,9 @@ def mirror(src: Path, dst: Path) -> bool:
 def module_depends(ko: Path) -> set[str]:
     out = subprocess.run(["modinfo", "-F", "depends", str(ko)],
                          capture_output=True, text=True, check=True).stdout
-    return {d for d in out.strip().split(",") if d}
+    # depends names a module as its file is named (vfio-pci-core), while
+    # name gives KBUILD_MODNAME (vfio_pci_core): compare the latter.
+    return {d.replace("-", "_") for d in out.strip().split(",") if d}
 
 
 def module_name(ko: Path) -> str:
