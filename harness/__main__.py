@@ -165,8 +165,9 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_bisect)
 
     sp = add("bench", "benchmarks, printed as tables")
-    sp.add_argument("which", choices=("loop",),
-                    help="loop: build, boot and edit-to-verdict times")
+    sp.add_argument("which", choices=("loop", "dma"),
+                    help="loop: build, boot and edit-to-verdict times; "
+                    "dma: type1 map/unmap, ours against upstream")
     sp.add_argument("--clean", action="store_true",
                     help="also time a clean kernel build (minutes)")
     sp.add_argument("--runs", type=int, default=3)
