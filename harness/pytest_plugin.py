@@ -188,6 +188,13 @@ class GuestCase(pytest.Item):
             raise GuestCaseFailure(
                 f"{self.case} {found.status} on {self.modset} "
                 f"(exit {result.status}):\n{result.output.rstrip()}")
+        if leaked := guest.leaked_refs():
+            # The next test must not inherit the leak: start afresh.
+            guest.tainted = True
+            raise GuestCaseFailure(
+                f"{self.case} passed but left module references behind "
+                f"after its process exited ({leaked}): a file, device or "
+                "mapping was not released")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: object = None) -> str:
