@@ -825,9 +825,12 @@ static int __init vfio_init(void)
 {
 	int ret;
 
-	ret = vfio_group_init();
+	ret = vfio_virqfd_init();
 	if (ret)
 		return ret;
+	ret = vfio_group_init();
+	if (ret)
+		goto exit_virqfd;
 
 	vfio_device_class = class_create("vfio-dev");
 	if (IS_ERR(vfio_device_class)) {
@@ -839,6 +842,8 @@ static int __init vfio_init(void)
 
 cleanup_group:
 	vfio_group_cleanup();
+exit_virqfd:
+	vfio_virqfd_exit();
 	return ret;
 }
 
@@ -847,6 +852,7 @@ static void __exit vfio_cleanup(void)
 	ida_destroy(&vfio_device_ida);
 	class_destroy(vfio_device_class);
 	vfio_group_cleanup();
+	vfio_virqfd_exit();
 	xa_destroy(&vfio_device_sets);
 }
 
