@@ -65,6 +65,8 @@ struct vfio_device_set {
  * @comp: completed when @refcount drops to zero
  * @open_count: opens of the device, under dev_set->lock
  * @put_kvm: releases @kvm
+ * @inode: shared by every file of the device, so that drivers can zap
+ *         all user mappings with unmap_mapping_range(inode->i_mapping)
  *
  * Drivers embed this structure first in their own and allocate it with
  * vfio_alloc_device(). Members after @kvm belong to the core.
@@ -85,6 +87,7 @@ struct vfio_device {
 	struct completion comp;
 	unsigned int open_count;
 	void (*put_kvm)(struct kvm *kvm);
+	struct inode *inode;
 };
 
 /**
