@@ -52,6 +52,7 @@ class Guest:
         self._seq = 0
         self._console_seen = 0
         self._proc: pexpect.spawn | None = None
+        self._qmp = None  # type: ignore[var-annotated]
 
     # --- life cycle -----------------------------------------------------
     def start(self) -> "Guest":
@@ -114,11 +115,39 @@ class Guest:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.isalive()
 
+    # --- QMP --------------------------------------------------------------
+    def qmp(self, command: str, **args: object) -> object:
+        """Run a QMP command (e.g. device_del) and return its result."""
+        from qemu.qmp.legacy import QEMUMonitorProtocol
+
+        if self._qmp is None:
+            if self.boot.qmp_socket is None:
+                raise BootError("this guest was started without QMP")
+            self._qmp = QEMUMonitorProtocol(str(self.boot.qmp_socket))
+            self._qmp.connect()
+        return self._qmp.cmd(command, **args)
+
+    def qmp_event(self, name: str, timeout: float = 30.0) -> dict:
+        """Wait for the next QMP event called `name`; return it."""
+        if self._qmp is None:
+            raise BootError("no QMP connection: run a command first")
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            event = self._qmp.pull_event(wait=left)
+            if event and event.get("event") == name:
+                return event
+        raise GuestTimeout(f"no QMP {name} event within {timeout:.0f}s")
+
     def kill(self) -> None:
+        if self._qmp is not None:
+            self._qmp.close()
+            self._qmp = None
         if self._proc is not None:
             self._proc.close(force=True)
             self._proc = None
             self._shell_log.close()
+            if self.boot.qmp_socket:
+                self.boot.qmp_socket.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.kill()
