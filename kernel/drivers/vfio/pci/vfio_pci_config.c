@@ -135,7 +135,7 @@ bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
 	u16 cmd = cfg_get(vdev->vconfig, PCI_COMMAND, 2);
 
 	lockdep_assert_held(&vdev->memory_lock);
-	return pdev->current_state < PCI_D3hot &&
+	return !vfio_pci_in_d3(pdev) &&
 	       (pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
 }
 

@@ -67,19 +67,20 @@ static bool intx_broken(struct pci_dev *pdev)
 int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 			     pci_power_t state)
 {
-	struct pci_dev *pdev = vdev->pdev;
+	bool to_d3 = vfio_pci_d_level(state) >= vfio_pci_d_level(PCI_D3hot);
 	bool into_d3 = false, out_of_d3 = false;
+	struct pci_dev *pdev = vdev->pdev;
 	int ret;
 
-	if (state > PCI_D0)
+	if (state != PCI_D0)
 		lockdep_assert_held_write(&vdev->memory_lock);
 
 	if (vdev->needs_pm_restore) {
-		if (pdev->current_state < PCI_D3hot && state >= PCI_D3hot) {
+		if (!vfio_pci_in_d3(pdev) && to_d3) {
 			pci_save_state(pdev);
 			into_d3 = true;
 		}
-		if (pdev->current_state >= PCI_D3hot && state <= PCI_D0)
+		if (vfio_pci_in_d3(pdev) && state == PCI_D0)
 			out_of_d3 = true;
 	}
 
@@ -88,7 +89,7 @@ int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 		return ret;
 
 	/* A quirk can leave the function out of D3: then nothing to keep. */
-	if (into_d3 && pdev->current_state >= PCI_D3hot) {
+	if (into_d3 && vfio_pci_in_d3(pdev)) {
 		kfree(vdev->pm_save);
 		vdev->pm_save = pci_store_saved_state(pdev);
 	} else if (out_of_d3) {

@@ -14,6 +14,22 @@
 /* cfg_owner of config bytes outside the header and every capability. */
 #define VFIO_PCI_CFG_UNOWNED	0xffff
 
+/*
+ * D-states are ordered (D0 < D1 < D2 < D3hot < D3cold) but pci_power_t
+ * is a sparse-restricted type: compare their levels.
+ */
+static inline int vfio_pci_d_level(pci_power_t state)
+{
+	return (__force int)state;
+}
+
+/* Is the function in D3hot or deeper? */
+static inline bool vfio_pci_in_d3(struct pci_dev *pdev)
+{
+	return vfio_pci_d_level(pdev->current_state) >=
+	       vfio_pci_d_level(PCI_D3hot);
+}
+
 /* vfio_pci_core.c */
 int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 			     pci_power_t state);
