@@ -10,7 +10,7 @@
 
 #include <linux/pci_regs.h>
 
-#include "vfio_test.h"
+#include "pci_test.h"
 #include "kselftest_harness.h"
 
 #define CFG_OFF(x)	(REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + (x))
@@ -41,35 +41,6 @@ static const uint32_t EDU_IDS = EDU_VENDOR | EDU_DEVICE << 16;
 static const uint32_t IRQ_INTX_FLAGS = VFIO_IRQ_INFO_EVENTFD |
 				       VFIO_IRQ_INFO_MASKABLE |
 				       VFIO_IRQ_INFO_AUTOMASKED;
-
-/*
- * Until our own vfio_iommu_type1 is built, its name is missing from the
- * module set, so the upstream set does not load it: load it here. (The
- * set's unload removes it with the rest, as it was loaded after them.)
- */
-static void need_type1(void)
-{
-	char set[32] = "";
-	FILE *f;
-
-	if (!access("/sys/module/vfio_iommu_type1", F_OK))
-		return;
-	f = fopen("/run/vfio-modset.name", "r");
-	if (f) {
-		if (!fgets(set, sizeof(set), f))
-			set[0] = 0;
-		fclose(f);
-	}
-	if (!strncmp(set, "upstream", 8))
-		if (system("modprobe vfio_iommu_type1"))
-			fprintf(stderr, "# modprobe vfio_iommu_type1 failed\n");
-}
-
-static int open_dev(struct vfio_user *u, uint16_t vendor, uint16_t device)
-{
-	need_type1();
-	return vfio_user_open(u, vendor, device, 0, VFIO_TYPE1v2_IOMMU);
-}
 
 /* pread()/pwrite() as an errno: 0 when all of @len moved. */
 static int rd(int fd, off_t off, void *buf, size_t len)
@@ -212,34 +183,36 @@ static int bar_write32(int fd, int bar, off_t off, uint32_t v)
 
 FIXTURE(edu) {
 	struct vfio_user u;
+	bool type1;
 };
 
 FIXTURE_SETUP(edu)
 {
-	int ret = open_dev(&self->u, EDU_VENDOR, EDU_DEVICE);
+	int ret = pci_user_open(&self->u, &self->type1, EDU_VENDOR, EDU_DEVICE);
 
 	ASSERT_EQ(0, ret) TH_LOG("open edu: %s", strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(edu)
 {
-	vfio_user_close(&self->u);
+	pci_user_close(&self->u, &self->type1);
 }
 
 FIXTURE(testdev) {
 	struct vfio_user u;
+	bool type1;
 };
 
 FIXTURE_SETUP(testdev)
 {
-	int ret = open_dev(&self->u, TESTDEV_VENDOR, TESTDEV_DEVICE);
+	int ret = pci_user_open(&self->u, &self->type1, TESTDEV_VENDOR, TESTDEV_DEVICE);
 
 	ASSERT_EQ(0, ret) TH_LOG("open pci-testdev: %s", strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(testdev)
 {
-	vfio_user_close(&self->u);
+	pci_user_close(&self->u, &self->type1);
 }
 
 /* --- VFIO_DEVICE_GET_INFO --- */
@@ -895,18 +868,19 @@ TEST_F(edu, device_fd_names)
 
 FIXTURE(ahci) {
 	struct vfio_user u;
+	bool type1;
 };
 
 FIXTURE_SETUP(ahci)
 {
-	int ret = open_dev(&self->u, AHCI_VENDOR, AHCI_DEVICE);
+	int ret = pci_user_open(&self->u, &self->type1, AHCI_VENDOR, AHCI_DEVICE);
 
 	ASSERT_EQ(0, ret) TH_LOG("open AHCI: %s", strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(ahci)
 {
-	vfio_user_close(&self->u);
+	pci_user_close(&self->u, &self->type1);
 }
 
 /* No reset method for a root bus function without FLR or PM reset. */
@@ -988,26 +962,12 @@ TEST_F(ahci, bar5_matches_sysfs)
 
 /* --- binding --- */
 
-/* Which module set is loaded: "ours" or "upstream". */
-static void modset_name(char set[32])
-{
-	FILE *f = fopen("/run/vfio-modset.name", "r");
-
-	set[0] = 0;
-	if (f) {
-		if (!fgets(set, 32, f))
-			set[0] = 0;
-		fclose(f);
-	}
-	set[strcspn(set, "\n")] = 0;
-}
-
 /* (Re)load vfio-pci of the current set with @params. */
 static int load_vfio_pci(const char *params)
 {
 	char set[32], cmd[256];
 
-	modset_name(set);
+	pci_test_modset(set);
 	if (!strcmp(set, "ours"))
 		snprintf(cmd, sizeof(cmd), "insmod /vfio/ours/vfio_pci.ko %s",
 			 params);

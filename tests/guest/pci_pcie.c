@@ -9,7 +9,7 @@
 
 #include <linux/pci_regs.h>
 
-#include "vfio_test.h"
+#include "pci_test.h"
 #include "kselftest_harness.h"
 
 #define NIC_VENDOR	0x8086
@@ -32,25 +32,6 @@ static const uint32_t REGION_RW = VFIO_REGION_INFO_FLAG_READ |
 static const uint32_t REGION_RW_MMAP = VFIO_REGION_INFO_FLAG_READ |
 				       VFIO_REGION_INFO_FLAG_WRITE |
 				       VFIO_REGION_INFO_FLAG_MMAP;
-
-/* See need_type1() in pci.c. */
-static void need_type1(void)
-{
-	char set[32] = "";
-	FILE *f;
-
-	if (!access("/sys/module/vfio_iommu_type1", F_OK))
-		return;
-	f = fopen("/run/vfio-modset.name", "r");
-	if (f) {
-		if (!fgets(set, sizeof(set), f))
-			set[0] = 0;
-		fclose(f);
-	}
-	if (!strncmp(set, "upstream", 8))
-		if (system("modprobe vfio_iommu_type1"))
-			fprintf(stderr, "# modprobe vfio_iommu_type1 failed\n");
-}
 
 static int rd(int fd, uint64_t off, void *buf, size_t len)
 {
@@ -99,21 +80,20 @@ static int cfg_w16(int fd, int off, uint16_t v)
 
 FIXTURE(nic) {
 	struct vfio_user u;
+	bool type1;
 };
 
 FIXTURE_SETUP(nic)
 {
 	int ret;
 
-	need_type1();
-	ret = vfio_user_open(&self->u, NIC_VENDOR, NIC_DEVICE, 0,
-			     VFIO_TYPE1v2_IOMMU);
+	ret = pci_user_open(&self->u, &self->type1, NIC_VENDOR, NIC_DEVICE);
 	ASSERT_EQ(0, ret) TH_LOG("open e1000e: %s", strerror(-ret));
 }
 
 FIXTURE_TEARDOWN(nic)
 {
-	vfio_user_close(&self->u);
+	pci_user_close(&self->u, &self->type1);
 }
 
 /* Alone below its root port: resettable (by a bus reset; no FLR). */

@@ -11,32 +11,13 @@
 
 #include <linux/pci_regs.h>
 
-#include "vfio_test.h"
+#include "pci_test.h"
 #include "kselftest_harness.h"
 
 #define BRIDGE_VENDOR	0x1b36
 #define BRIDGE_DEVICE	0x000e	/* QEMU's pcie-pci-bridge */
 
 #define CFG_OFF(x)	(((uint64_t)VFIO_PCI_CONFIG_REGION_INDEX << 40) + (x))
-
-/* See need_type1() in pci.c. */
-static void need_type1(void)
-{
-	char set[32] = "";
-	FILE *f;
-
-	if (!access("/sys/module/vfio_iommu_type1", F_OK))
-		return;
-	f = fopen("/run/vfio-modset.name", "r");
-	if (f) {
-		if (!fgets(set, sizeof(set), f))
-			set[0] = 0;
-		fclose(f);
-	}
-	if (!strncmp(set, "upstream", 8))
-		if (system("modprobe vfio_iommu_type1"))
-			fprintf(stderr, "# modprobe vfio_iommu_type1 failed\n");
-}
 
 FIXTURE(shared) {
 	char edu[32];
@@ -47,6 +28,7 @@ FIXTURE(shared) {
 	char parked[8][32];
 	char parked_driver[8][64];
 	int nr_parked;
+	bool type1;
 };
 
 /*
@@ -95,7 +77,7 @@ FIXTURE_SETUP(shared)
 {
 	int group_id;
 
-	need_type1();
+	self->type1 = pci_test_get_type1();
 	self->container = self->group = -1;
 	self->nr_parked = 0;
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu));
@@ -124,7 +106,12 @@ FIXTURE_TEARDOWN(shared)
 		close(self->group);
 	if (self->container >= 0)
 		close(self->container);
+	if (self->edu[0])
+		pci_bind(self->edu, "");
+	if (self->testdev[0])
+		pci_bind(self->testdev, "");
 	unpark_others(self);
+	pci_test_put_type1(self->type1);
 }
 
 /* Both functions of the group open at once, each with its own view. */
