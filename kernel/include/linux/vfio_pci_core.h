@@ -132,5 +132,6 @@ ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
 			    const char __user *buf, size_t count,
 			    loff_t *ppos);
 int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
+void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
 
 #endif /* _LINUX_VFIO_PCI_CORE_H */

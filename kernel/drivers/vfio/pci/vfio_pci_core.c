@@ -751,6 +751,25 @@ ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_write);
 
+/**
+ * vfio_pci_core_request - vfio_device_ops.request of PCI VFIO drivers
+ * @core_vdev: the device, being unregistered while a user holds it
+ * @count: how many times the user was asked so far
+ *
+ * The request interrupt (VFIO_PCI_REQ_IRQ_INDEX) is not wired up yet, so
+ * there is no way to ask: say so once, and wait for the user to close.
+ */
+void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(core_vdev, struct vfio_pci_core_device, vdev);
+
+	if (!count)
+		pci_warn(vdev->pdev,
+			 "No device request channel registered, blocked until released by user\n");
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_request);
+
 #define VF_TOKEN_ARG	"vf_token="
 
 /**
