@@ -788,6 +788,27 @@ TEST_F(edu, bar0_split)
 	EXPECT_EQ(EDU_ID_VALUE, regs[0]);
 }
 
+/*
+ * VFIO_DEVICE_RESET (a bus reset for edu) clears the real BARs and the
+ * command register; the user's view is unchanged. Enabling memory decode
+ * again puts the host's BARs back, and the registers answer again.
+ */
+TEST_F(edu, reset_then_reenable)
+{
+	uint16_t cmd = cfg_read16(self->u.device, PCI_COMMAND);
+	uint32_t bar0 = cfg_read32(self->u.device, PCI_BASE_ADDRESS_0);
+	uint32_t id = 0;
+
+	ASSERT_EQ(0, ioctl_errno(self->u.device, VFIO_DEVICE_RESET, NULL));
+	EXPECT_EQ(bar0, cfg_read32(self->u.device, PCI_BASE_ADDRESS_0));
+
+	ASSERT_EQ(0, cfg_write16(self->u.device, PCI_COMMAND,
+				 cmd | PCI_COMMAND_MEMORY));
+	EXPECT_EQ(bar0, sysfs_config32(self->u.bdf, PCI_BASE_ADDRESS_0));
+	ASSERT_EQ(0, bar_read32(self->u.device, 0, EDU_ID, &id));
+	EXPECT_EQ(EDU_ID_VALUE, id);
+}
+
 /* Past the end of a BAR: EINVAL at the end, short transfers before it. */
 TEST_F(edu, bar_out_of_range)
 {
