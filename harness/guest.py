@@ -62,9 +62,13 @@ class Guest:
         start = time.monotonic()
         self._shell_log = self.console_log.with_suffix(".shell.log").open(
             "w", errors="replace")
-        self._proc = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8",
-                                   codec_errors="replace", timeout=None,
-                                   echo=False)
+        # QEMU's own messages (vIOMMU faults, device errors) go to a file
+        # of their own, not into the shell's output.
+        self.qemu_log.write_text("")
+        self._proc = pexpect.spawn(
+            "/bin/sh", ["-c", 'exec "$@" 2>>"$0"', str(self.qemu_log), *cmd],
+            encoding="utf-8", codec_errors="replace", timeout=None,
+            echo=False)
         self._proc.logfile_read = self._shell_log
         try:
             self._proc.expect_exact(_READY, timeout=BOOT_TIMEOUT)
@@ -76,7 +80,8 @@ class Guest:
                 f"guest {why} before its shell came up "
                 f"(machine {self.topology.name}, accel {self.boot.accel}); "
                 f"qemu: {' '.join(cmd)}\nlast console lines:\n"
-                f"{tail(self.console())}\nshell port:\n{tail(shell)}") from None
+                f"{tail(self.console())}\nshell port:\n{tail(shell)}\n"
+                f"qemu said:\n{tail(self.qemu_log.read_text())}") from None
         self._sync()
         self.boot_seconds = time.monotonic() - start
         report = splat.find(self.console())
@@ -151,6 +156,10 @@ class Guest:
 
     def close(self) -> None:
         self.kill()
+
+    @property
+    def qemu_log(self) -> Path:
+        return self.console_log.with_suffix(".qemu.log")
 
     # --- console --------------------------------------------------------
     def console(self) -> str:
