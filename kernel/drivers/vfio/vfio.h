@@ -5,6 +5,7 @@
 #ifndef __VFIO_VFIO_H__
 #define __VFIO_VFIO_H__
 
+#include <linux/cdev.h>
 #include <linux/vfio.h>
 
 #ifndef VFIO_CLEAN_ROOM_API
@@ -70,7 +71,82 @@ struct vfio_iommu_driver_ops {
 int vfio_register_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 
+struct vfio_container;
+
+/**
+ * struct vfio_group - /dev/vfio/N: the VFIO view of one iommu_group
+ * @dev: the group's device; its reference count owns this structure
+ * @cdev: the character device behind /dev/vfio/N
+ * @drivers: registered vfio_devices in the group; at zero the group is
+ *           unlinked and its device node removed
+ * @vfio_next: link in the global group list, under vfio_groups.lock
+ * @iommu_group: the IOMMU group; a reference is held while @drivers > 0
+ * @type: how the group's devices reach memory
+ * @group_lock: protects @opened_file, @container, @container_users,
+ *              @container_next and @kvm
+ * @opened_file: the one open file of /dev/vfio/N, or NULL
+ * @container: the container the group is attached to, or NULL
+ * @container_next: link in @container's group list, under the
+ *                  container's group_lock
+ * @container_users: 1 for the attachment plus one per open device file
+ * @device_lock: protects @device_list
+ * @device_list: registered devices, linked by vfio_device.group_next
+ * @kvm_ref_lock: protects @kvm against vfio_file_set_kvm()
+ * @kvm: the KVM instance the user associated with the group
+ */
+struct vfio_group {
+	struct device dev;
+	struct cdev cdev;
+	refcount_t drivers;
+	struct list_head vfio_next;
+	struct iommu_group *iommu_group;
+	enum vfio_group_type type;
+	struct mutex group_lock;	/* see above */
+	struct file *opened_file;
+	struct vfio_container *container;
+	struct list_head container_next;
+	unsigned int container_users;
+	struct mutex device_lock;	/* protects device_list */
+	struct list_head device_list;
+	spinlock_t kvm_ref_lock;	/* protects kvm */
+	struct kvm *kvm;
+};
+
+/* group.c */
+int vfio_device_set_group(struct vfio_device *device,
+			  enum vfio_group_type type);
+void vfio_device_remove_group(struct vfio_device *device);
+void vfio_device_group_register(struct vfio_device *device);
+void vfio_device_group_unregister(struct vfio_device *device);
+bool vfio_group_is_file(struct file *file);
+int vfio_group_init(void);
+void vfio_group_cleanup(void);
+
+/* container.c */
+struct vfio_container *vfio_container_from_file(struct file *file);
+int vfio_container_attach_group(struct vfio_container *container,
+				struct vfio_group *group);
+void vfio_group_detach_container(struct vfio_group *group);
+int vfio_group_use_container(struct vfio_group *group);
+void vfio_group_unuse_container(struct vfio_group *group);
+void vfio_device_container_register(struct vfio_device *device);
+void vfio_device_container_unregister(struct vfio_device *device);
+int vfio_device_container_pin_pages(struct vfio_device *device,
+				    dma_addr_t iova, int npage, int prot,
+				    struct page **pages);
+void vfio_device_container_unpin_pages(struct vfio_device *device,
+				       dma_addr_t iova, int npage);
+int vfio_device_container_dma_rw(struct vfio_device *device,
+				 dma_addr_t iova, void *data, size_t len,
+				 bool write);
+bool vfio_container_enforced_coherent(struct vfio_container *container);
 int vfio_container_init(void);
 void vfio_container_cleanup(void);
+
+/* vfio_main.c */
+struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
+					      char *name);
+void vfio_device_put_registration(struct vfio_device *device);
+struct file *vfio_device_open_file(struct vfio_device *device);
 
 #endif /* __VFIO_VFIO_H__ */

@@ -1,23 +1,858 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * VFIO core: module life cycle.
+ * VFIO core: devices, device sets, device files, and the helpers drivers
+ * share (capability chains, SET_IRQS validation, pinning).
+ *
+ * A driver allocates a vfio_device with vfio_alloc_device(), registers it,
+ * and from then on users reach it through its group. The vfio-dev/vfioN
+ * device in sysfs lives from registration to unregistration; the memory
+ * lives to the last put. The registration reference counts users, and
+ * unregistration waits for them, asking the driver to ask them to leave.
  */
+#include <linux/anon_inodes.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#if IS_ENABLED(CONFIG_KVM)
+#include <linux/kvm_host.h>
+#endif
 #include <linux/module.h>
+#include <linux/pm_runtime.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
 
 #include "vfio.h"
 
+#define DRIVER_DESC	"VFIO - User Level meta-driver (clean-room)"
+
+static struct class *vfio_device_class;
+static DEFINE_IDA(vfio_device_ida);
+/* Device sets by set_id; the xarray's lock serializes set creation. */
+static DEFINE_XARRAY(vfio_device_sets);
+
+/* --- device sets -------------------------------------------------------- */
+
+/**
+ * vfio_assign_device_set - put a device in the set identified by @set_id
+ * @device: a device that is not registered yet
+ * @set_id: anything the set's members share; devices that are reset
+ *          together must use the same @set_id
+ *
+ * Without a call the device is alone in a set of its own.
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int vfio_assign_device_set(struct vfio_device *device, void *set_id)
+{
+	unsigned long idx = (unsigned long)set_id;
+	struct vfio_device_set *dev_set, *new;
+
+	if (WARN_ON(!set_id || device->dev_set))
+		return -EINVAL;
+
+	xa_lock(&vfio_device_sets);
+	dev_set = xa_load(&vfio_device_sets, idx);
+	if (dev_set)
+		goto add;
+	xa_unlock(&vfio_device_sets);
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return -ENOMEM;
+	mutex_init(&new->lock);
+	INIT_LIST_HEAD(&new->device_list);
+	new->set_id = set_id;
+
+	xa_lock(&vfio_device_sets);
+	dev_set = __xa_cmpxchg(&vfio_device_sets, idx, NULL, new, GFP_KERNEL);
+	if (xa_is_err(dev_set)) {
+		xa_unlock(&vfio_device_sets);
+		kfree(new);
+		return xa_err(dev_set);
+	}
+	if (dev_set)		/* lost a race: use the winner's set */
+		kfree(new);
+	else
+		dev_set = new;
+add:
+	dev_set->device_count++;
+	xa_unlock(&vfio_device_sets);
+
+	mutex_lock(&dev_set->lock);
+	device->dev_set = dev_set;
+	list_add_tail(&device->dev_set_list, &dev_set->device_list);
+	mutex_unlock(&dev_set->lock);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_assign_device_set);
+
+static void vfio_release_device_set(struct vfio_device *device)
+{
+	struct vfio_device_set *dev_set = device->dev_set;
+
+	if (!dev_set)
+		return;
+
+	mutex_lock(&dev_set->lock);
+	list_del(&device->dev_set_list);
+	mutex_unlock(&dev_set->lock);
+
+	xa_lock(&vfio_device_sets);
+	if (!--dev_set->device_count) {
+		__xa_erase(&vfio_device_sets, (unsigned long)dev_set->set_id);
+		mutex_destroy(&dev_set->lock);
+		kfree(dev_set);
+	}
+	xa_unlock(&vfio_device_sets);
+}
+
+/**
+ * vfio_device_set_open_count - how many opens the members have in total
+ * @dev_set: a device set, whose lock the caller holds
+ *
+ * Return: the sum of the members' open counts.
+ */
+unsigned int vfio_device_set_open_count(struct vfio_device_set *dev_set)
+{
+	struct vfio_device *cur;
+	unsigned int open_count = 0;
+
+	lockdep_assert_held(&dev_set->lock);
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+		open_count += cur->open_count;
+	return open_count;
+}
+EXPORT_SYMBOL_GPL(vfio_device_set_open_count);
+
+/**
+ * vfio_find_device_in_devset - the member of a set whose parent is @dev
+ * @dev_set: a device set, whose lock the caller holds
+ * @dev: a parent device
+ *
+ * Return: the member, or NULL.
+ */
+struct vfio_device *
+vfio_find_device_in_devset(struct vfio_device_set *dev_set,
+			   struct device *dev)
+{
+	struct vfio_device *cur;
+
+	lockdep_assert_held(&dev_set->lock);
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+		if (cur->dev == dev)
+			return cur;
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(vfio_find_device_in_devset);
+
+/* --- allocation and registration --------------------------------------- */
+
+static void vfio_device_release(struct device *dev)
+{
+	struct vfio_device *device =
+		container_of(dev, struct vfio_device, device);
+
+	vfio_release_device_set(device);
+	ida_free(&vfio_device_ida, device->index);
+	if (device->ops->release)
+		device->ops->release(device);
+	kvfree(device);
+}
+
+/**
+ * _vfio_alloc_device - allocate and initialize a vfio_device
+ * @size: size of the driver's structure, which embeds the vfio_device
+ *        at offset 0
+ * @dev: the parent device
+ * @ops: the driver's callbacks
+ *
+ * Drivers use vfio_alloc_device(). ops->init, if any, runs before this
+ * returns; ops->release runs when the last reference is put.
+ *
+ * Return: the device, or an ERR_PTR().
+ */
+struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
+				       const struct vfio_device_ops *ops)
+{
+	struct vfio_device *device;
+	int ret;
+
+	if (WARN_ON(size < sizeof(struct vfio_device)))
+		return ERR_PTR(-EINVAL);
+
+	device = kvzalloc(size, GFP_KERNEL);
+	if (!device)
+		return ERR_PTR(-ENOMEM);
+
+	ret = ida_alloc_max(&vfio_device_ida, MINORMASK, GFP_KERNEL);
+	if (ret < 0)
+		goto free_device;
+	device->index = ret;
+	init_completion(&device->comp);
+	device->dev = dev;
+	device->ops = ops;
+
+	if (ops->init) {
+		ret = ops->init(device);
+		if (ret)
+			goto free_index;
+	}
+
+	/* From here on the struct device owns the memory. */
+	device_initialize(&device->device);
+	device->device.release = vfio_device_release;
+	device->device.class = vfio_device_class;
+	device->device.parent = device->dev;
+	return device;
+
+free_index:
+	ida_free(&vfio_device_ida, device->index);
+free_device:
+	kvfree(device);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(_vfio_alloc_device);
+
+static int vfio_register_dev(struct vfio_device *device,
+			     enum vfio_group_type type)
+{
+	int ret;
+
+	/* Without a set of its own choosing, a device is alone in one. */
+	if (!device->dev_set) {
+		ret = vfio_assign_device_set(device, device);
+		if (ret)
+			return ret;
+	}
+
+	ret = dev_set_name(&device->device, "vfio%d", device->index);
+	if (ret)
+		return ret;
+
+	ret = vfio_device_set_group(device, type);
+	if (ret)
+		return ret;
+
+	/*
+	 * A device behind an IOMMU that cannot keep DMA coherent would let
+	 * a user read stale data: refuse it, as the uAPI promises coherency.
+	 */
+	if (type == VFIO_IOMMU &&
+	    !device_iommu_capable(device->dev, IOMMU_CAP_CACHE_COHERENCY)) {
+		ret = -EINVAL;
+		goto remove_group;
+	}
+
+	refcount_set(&device->refcount, 1);
+	ret = device_add(&device->device);
+	if (ret)
+		goto remove_group;
+
+	vfio_device_group_register(device);
+	return 0;
+
+remove_group:
+	vfio_device_remove_group(device);
+	return ret;
+}
+
+/**
+ * vfio_register_group_dev - expose a device behind the platform IOMMU
+ * @device: an allocated vfio_device
+ *
+ * The device joins the VFIO group of its iommu_group, created on first
+ * use as /dev/vfio/N.
+ *
+ * Return: 0, or -EINVAL when the device has no IOMMU group or its IOMMU
+ * cannot enforce cache coherency.
+ */
+int vfio_register_group_dev(struct vfio_device *device)
+{
+	return vfio_register_dev(device, VFIO_IOMMU);
+}
+EXPORT_SYMBOL_GPL(vfio_register_group_dev);
+
+/**
+ * vfio_register_emulated_iommu_dev - expose a device that translates DMA
+ *                                    itself
+ * @device: an allocated vfio_device whose ops have dma_unmap
+ *
+ * The device gets a group of its own and reaches user memory only
+ * through vfio_pin_pages() and vfio_dma_rw().
+ *
+ * Return: 0 or -errno.
+ */
+int vfio_register_emulated_iommu_dev(struct vfio_device *device)
+{
+	return vfio_register_dev(device, VFIO_EMULATED_IOMMU);
+}
+EXPORT_SYMBOL_GPL(vfio_register_emulated_iommu_dev);
+
+static bool vfio_device_try_get_registration(struct vfio_device *device)
+{
+	return refcount_inc_not_zero(&device->refcount);
+}
+
+void vfio_device_put_registration(struct vfio_device *device)
+{
+	if (refcount_dec_and_test(&device->refcount))
+		complete(&device->comp);
+}
+
+/**
+ * vfio_unregister_group_dev - withdraw a registered device
+ * @device: the device
+ *
+ * New opens fail at once. While users still hold the device, the driver's
+ * request callback is called every ten seconds (to signal the user), and
+ * this waits, so a driver's remove() may block on a user.
+ */
+void vfio_unregister_group_dev(struct vfio_device *device)
+{
+	unsigned int asked = 0;
+
+	vfio_device_group_unregister(device);
+	vfio_device_put_registration(device);
+
+	while (!wait_for_completion_timeout(&device->comp,
+					    asked ? 10 * HZ : 0)) {
+		if (device->ops->request)
+			device->ops->request(device, asked);
+		if (!asked)
+			dev_info(device->dev,
+				 "device in use: waiting for the user to release it\n");
+		asked++;
+	}
+
+	device_del(&device->device);
+	vfio_device_remove_group(device);
+}
+EXPORT_SYMBOL_GPL(vfio_unregister_group_dev);
+
+/* --- device files ----------------------------------------------------- */
+
+struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
+					      char *name)
+{
+	struct vfio_device *device, *found = ERR_PTR(-ENODEV);
+	int ret;
+
+	mutex_lock(&group->device_lock);
+	list_for_each_entry(device, &group->device_list, group_next) {
+		if (device->ops->match)
+			ret = device->ops->match(device, name);
+		else
+			ret = !strcmp(dev_name(device->dev), name);
+		if (ret < 0) {
+			found = ERR_PTR(ret);
+			break;
+		}
+		if (ret && vfio_device_try_get_registration(device)) {
+			found = device;
+			break;
+		}
+	}
+	mutex_unlock(&group->device_lock);
+	return found;
+}
+
+#if IS_ENABLED(CONFIG_KVM)
+/* Take a reference on the group's KVM without a hard dependency on kvm.ko. */
+static void vfio_device_get_kvm(struct vfio_device *device)
+{
+	void (*put)(struct kvm *kvm);
+	bool (*get)(struct kvm *kvm);
+	struct kvm *kvm;
+
+	spin_lock(&device->group->kvm_ref_lock);
+	kvm = device->group->kvm;
+	if (!kvm)
+		goto out_unlock;
+	put = symbol_get(kvm_put_kvm);
+	if (WARN_ON(!put))
+		goto out_unlock;
+	get = symbol_get(kvm_get_kvm_safe);
+	if (WARN_ON(!get) || !get(kvm)) {
+		if (get)
+			symbol_put(kvm_get_kvm_safe);
+		symbol_put(kvm_put_kvm);
+		goto out_unlock;
+	}
+	symbol_put(kvm_get_kvm_safe);
+	device->put_kvm = put;
+	device->kvm = kvm;
+out_unlock:
+	spin_unlock(&device->group->kvm_ref_lock);
+}
+
+static void vfio_device_put_kvm(struct vfio_device *device)
+{
+	if (!device->kvm)
+		return;
+	device->put_kvm(device->kvm);
+	device->put_kvm = NULL;
+	symbol_put(kvm_put_kvm);
+	device->kvm = NULL;
+}
+#else
+static void vfio_device_get_kvm(struct vfio_device *device)
+{
+}
+
+static void vfio_device_put_kvm(struct vfio_device *device)
+{
+}
+#endif
+
+/* The first open: pin the driver, join the container, open the device. */
+static int vfio_device_first_open(struct vfio_device *device)
+{
+	struct vfio_group *group = device->group;
+	int ret;
+
+	lockdep_assert_held(&group->group_lock);
+	lockdep_assert_held(&device->dev_set->lock);
+
+	if (!try_module_get(device->dev->driver->owner))
+		return -ENODEV;
+	ret = vfio_group_use_container(group);
+	if (ret)
+		goto put_module;
+	vfio_device_container_register(device);
+	vfio_device_get_kvm(device);
+
+	if (device->ops->open_device) {
+		ret = device->ops->open_device(device);
+		if (ret)
+			goto unuse_container;
+	}
+	return 0;
+
+unuse_container:
+	vfio_device_put_kvm(device);
+	vfio_device_container_unregister(device);
+	vfio_group_unuse_container(group);
+put_module:
+	module_put(device->dev->driver->owner);
+	return ret;
+}
+
+static void vfio_device_last_close(struct vfio_device *device)
+{
+	struct vfio_group *group = device->group;
+
+	lockdep_assert_held(&group->group_lock);
+	lockdep_assert_held(&device->dev_set->lock);
+
+	if (device->ops->close_device)
+		device->ops->close_device(device);
+	vfio_device_put_kvm(device);
+	vfio_device_container_unregister(device);
+	vfio_group_unuse_container(group);
+	module_put(device->dev->driver->owner);
+}
+
+static void vfio_device_close(struct vfio_device *device)
+{
+	struct vfio_group *group = device->group;
+
+	mutex_lock(&group->group_lock);
+	mutex_lock(&device->dev_set->lock);
+	if (!WARN_ON(!device->open_count) && !--device->open_count)
+		vfio_device_last_close(device);
+	mutex_unlock(&device->dev_set->lock);
+	mutex_unlock(&group->group_lock);
+}
+
+static int vfio_device_fops_release(struct inode *inode, struct file *file)
+{
+	struct vfio_device *device = file->private_data;
+
+	vfio_device_close(device);
+	vfio_device_put_registration(device);
+	return 0;
+}
+
+/* Runtime-resume the parent around user access, if its driver uses PM. */
+static int vfio_device_pm_get(struct vfio_device *device)
+{
+	struct device *dev = device->dev;
+
+	if (dev->driver && dev->driver->pm)
+		return pm_runtime_resume_and_get(dev);
+	return 0;
+}
+
+static void vfio_device_pm_put(struct vfio_device *device)
+{
+	struct device *dev = device->dev;
+
+	if (dev->driver && dev->driver->pm)
+		pm_runtime_put(dev);
+}
+
+static long vfio_ioctl_device_feature(struct vfio_device *device,
+				      struct vfio_device_feature __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_device_feature, flags);
+	struct vfio_device_feature feature;
+
+	if (copy_from_user(&feature, arg, minsz))
+		return -EFAULT;
+	if (feature.argsz < minsz)
+		return -EINVAL;
+	if (feature.flags & ~(VFIO_DEVICE_FEATURE_MASK |
+			      VFIO_DEVICE_FEATURE_SET |
+			      VFIO_DEVICE_FEATURE_GET |
+			      VFIO_DEVICE_FEATURE_PROBE))
+		return -EINVAL;
+	/* GET and SET together only make sense when probing. */
+	if (!(feature.flags & VFIO_DEVICE_FEATURE_PROBE) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_SET) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_GET))
+		return -EINVAL;
+
+	if (!device->ops->device_feature)
+		return -ENOTTY;
+	return device->ops->device_feature(device, feature.flags, arg->data,
+					   feature.argsz - minsz);
+}
+
+static long vfio_device_fops_ioctl(struct file *file, unsigned int cmd,
+				   unsigned long arg)
+{
+	struct vfio_device *device = file->private_data;
+	long ret;
+
+	ret = vfio_device_pm_get(device);
+	if (ret)
+		return ret;
+	if (cmd == VFIO_DEVICE_FEATURE)
+		ret = vfio_ioctl_device_feature(device, (void __user *)arg);
+	else if (device->ops->ioctl)
+		ret = device->ops->ioctl(device, cmd, arg);
+	else
+		ret = -EINVAL;
+	vfio_device_pm_put(device);
+	return ret;
+}
+
+static ssize_t vfio_device_fops_read(struct file *file, char __user *buf,
+				     size_t count, loff_t *ppos)
+{
+	struct vfio_device *device = file->private_data;
+
+	if (!device->ops->read)
+		return -EINVAL;
+	return device->ops->read(device, buf, count, ppos);
+}
+
+static ssize_t vfio_device_fops_write(struct file *file,
+				      const char __user *buf, size_t count,
+				      loff_t *ppos)
+{
+	struct vfio_device *device = file->private_data;
+
+	if (!device->ops->write)
+		return -EINVAL;
+	return device->ops->write(device, buf, count, ppos);
+}
+
+static int vfio_device_fops_mmap(struct file *file,
+				 struct vm_area_struct *vma)
+{
+	struct vfio_device *device = file->private_data;
+
+	if (!device->ops->mmap)
+		return -EINVAL;
+	return device->ops->mmap(device, vma);
+}
+
+static const struct file_operations vfio_device_fops = {
+	.owner		= THIS_MODULE,
+	.release	= vfio_device_fops_release,
+	.read		= vfio_device_fops_read,
+	.write		= vfio_device_fops_write,
+	.unlocked_ioctl	= vfio_device_fops_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= vfio_device_fops_mmap,
+};
+
+/**
+ * vfio_device_open_file - open a device through its group
+ * @device: a device whose registration reference the caller holds
+ *
+ * On success that reference moves to the returned file.
+ *
+ * Return: the file, or an ERR_PTR(): -EINVAL when the group has no
+ * container or the container no IOMMU backend.
+ */
+struct file *vfio_device_open_file(struct vfio_device *device)
+{
+	struct vfio_group *group = device->group;
+	struct file *file;
+	int ret = 0;
+
+	mutex_lock(&group->group_lock);
+	if (!group->container) {
+		ret = -EINVAL;
+		goto out_unlock_group;
+	}
+	mutex_lock(&device->dev_set->lock);
+	if (!device->open_count)
+		ret = vfio_device_first_open(device);
+	if (!ret)
+		device->open_count++;
+	mutex_unlock(&device->dev_set->lock);
+out_unlock_group:
+	mutex_unlock(&group->group_lock);
+	if (ret)
+		return ERR_PTR(ret);
+
+	file = anon_inode_getfile("[vfio-device]", &vfio_device_fops, device,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		vfio_device_close(device);
+		return file;
+	}
+	/* pread/pwrite at region offsets are the point of the device fd. */
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	return file;
+}
+
+/* --- pinning for emulated-IOMMU devices ---------------------------------- */
+
+static bool vfio_device_is_open(struct vfio_device *device)
+{
+	return READ_ONCE(device->open_count) > 0;
+}
+
+/**
+ * vfio_pin_pages - pin user pages behind an IOVA range
+ * @device: an open device registered with an emulated IOMMU
+ * @iova: the first IOVA, page aligned
+ * @npage: how many pages, at most VFIO_PIN_PAGES_MAX_ENTRIES
+ * @prot: IOMMU_READ and/or IOMMU_WRITE
+ * @pages: filled with the pinned pages
+ *
+ * Return: the number of pages pinned, or -errno.
+ */
+int vfio_pin_pages(struct vfio_device *device, dma_addr_t iova,
+		   int npage, int prot, struct page **pages)
+{
+	if (!pages || npage <= 0 || WARN_ON(!vfio_device_is_open(device)))
+		return -EINVAL;
+	/* Only a driver that hears about unmaps may keep pages pinned. */
+	if (!device->ops->dma_unmap)
+		return -EINVAL;
+	return vfio_device_container_pin_pages(device, iova, npage, prot,
+					       pages);
+}
+EXPORT_SYMBOL(vfio_pin_pages);
+
+/**
+ * vfio_unpin_pages - unpin pages pinned by vfio_pin_pages()
+ * @device: the device that pinned them
+ * @iova: the first IOVA
+ * @npage: how many pages
+ */
+void vfio_unpin_pages(struct vfio_device *device, dma_addr_t iova,
+		      int npage)
+{
+	if (WARN_ON(!vfio_device_is_open(device)))
+		return;
+	vfio_device_container_unpin_pages(device, iova, npage);
+}
+EXPORT_SYMBOL(vfio_unpin_pages);
+
+/**
+ * vfio_dma_rw - copy to or from user memory mapped at an IOVA
+ * @device: an open device registered with an emulated IOMMU
+ * @iova: the IOVA to start at
+ * @data: the kernel buffer
+ * @len: bytes to copy
+ * @write: true to copy @data to the user's memory
+ *
+ * Return: 0 or -errno.
+ */
+int vfio_dma_rw(struct vfio_device *device, dma_addr_t iova, void *data,
+		size_t len, bool write)
+{
+	if (!data || !len || !vfio_device_is_open(device))
+		return -EINVAL;
+	return vfio_device_container_dma_rw(device, iova, data, len, write);
+}
+EXPORT_SYMBOL(vfio_dma_rw);
+
+/* --- helpers for drivers' INFO and SET_IRQS ioctls ------------------------ */
+
+/**
+ * vfio_info_cap_add - append a capability to a chain being built
+ * @caps: the chain; starts zeroed
+ * @size: the capability's size, header included
+ * @id: its VFIO_*_CAP_* id
+ * @version: its version
+ *
+ * Capabilities are padded to 8 bytes so each starts aligned. On failure
+ * the whole chain is freed.
+ *
+ * Return: the new, zeroed capability (header filled in), or an ERR_PTR().
+ */
+struct vfio_info_cap_header *vfio_info_cap_add(struct vfio_info_cap *caps,
+					       size_t size, u16 id,
+					       u16 version)
+{
+	struct vfio_info_cap_header *header, *last;
+	void *buf;
+
+	size = ALIGN(size, sizeof(u64));
+	buf = krealloc(caps->buf, caps->size + size, GFP_KERNEL);
+	if (!buf) {
+		kfree(caps->buf);
+		caps->buf = NULL;
+		caps->size = 0;
+		return ERR_PTR(-ENOMEM);
+	}
+	caps->buf = buf;
+
+	header = buf + caps->size;
+	memset(header, 0, size);
+	header->id = id;
+	header->version = version;
+
+	/* Link it after the current last one; next offsets start at 0. */
+	if (caps->size) {
+		for (last = buf; last->next; last = buf + last->next)
+			;
+		last->next = caps->size;
+	}
+	caps->size += size;
+	return header;
+}
+EXPORT_SYMBOL_GPL(vfio_info_cap_add);
+
+/**
+ * vfio_info_cap_shift - make a chain's offsets relative to the INFO struct
+ * @caps: a built chain
+ * @offset: where the chain will start in the user's buffer, 8-byte aligned
+ */
+void vfio_info_cap_shift(struct vfio_info_cap *caps, size_t offset)
+{
+	struct vfio_info_cap_header *cap;
+	void *buf = caps->buf;
+
+	WARN_ON(!IS_ALIGNED(offset, sizeof(u64)));
+	for (cap = buf; cap->next; cap = buf + cap->next - offset)
+		cap->next += offset;
+}
+EXPORT_SYMBOL(vfio_info_cap_shift);
+
+/**
+ * vfio_info_add_capability - append a copy of a filled-in capability
+ * @caps: the chain
+ * @cap: the capability, header first
+ * @size: its size, header included
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vfio_info_add_capability(struct vfio_info_cap *caps,
+			     struct vfio_info_cap_header *cap, size_t size)
+{
+	struct vfio_info_cap_header *header;
+
+	header = vfio_info_cap_add(caps, size, cap->id, cap->version);
+	if (IS_ERR(header))
+		return PTR_ERR(header);
+	memcpy(header + 1, cap + 1, size - sizeof(*header));
+	return 0;
+}
+EXPORT_SYMBOL(vfio_info_add_capability);
+
+/**
+ * vfio_set_irqs_validate_and_prepare - check a VFIO_DEVICE_SET_IRQS header
+ * @hdr: the header, copied from the user
+ * @num_irqs: how many interrupts hdr->index has
+ * @max_irq_type: the number of interrupt indexes the device has
+ * @data_size: set to the size of the data that follows the header
+ *
+ * Checks argsz, index, flags, that [start, start + count) fits in
+ * @num_irqs and that argsz covers the data. The driver still checks the
+ * action is one it supports.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int vfio_set_irqs_validate_and_prepare(struct vfio_irq_set *hdr,
+				       int num_irqs, int max_irq_type,
+				       size_t *data_size)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
+	size_t elem;
+
+	if (hdr->argsz < minsz || hdr->index >= max_irq_type ||
+	    hdr->count >= U32_MAX - hdr->start ||
+	    hdr->flags & ~(VFIO_IRQ_SET_DATA_TYPE_MASK |
+			   VFIO_IRQ_SET_ACTION_TYPE_MASK))
+		return -EINVAL;
+
+	if (data_size)
+		*data_size = 0;
+
+	if (hdr->start >= num_irqs || hdr->start + hdr->count > num_irqs)
+		return -EINVAL;
+
+	switch (hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
+	case VFIO_IRQ_SET_DATA_NONE:
+		return 0;
+	case VFIO_IRQ_SET_DATA_BOOL:
+		elem = sizeof(u8);
+		break;
+	case VFIO_IRQ_SET_DATA_EVENTFD:
+		elem = sizeof(s32);
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	if (hdr->argsz - minsz < hdr->count * elem || !data_size)
+		return -EINVAL;
+	*data_size = hdr->count * elem;
+	return 0;
+}
+EXPORT_SYMBOL(vfio_set_irqs_validate_and_prepare);
+
+/* --- module ------------------------------------------------------------- */
+
 static int __init vfio_init(void)
 {
-	return vfio_container_init();
+	int ret;
+
+	ret = vfio_group_init();
+	if (ret)
+		return ret;
+
+	vfio_device_class = class_create("vfio-dev");
+	if (IS_ERR(vfio_device_class)) {
+		ret = PTR_ERR(vfio_device_class);
+		goto cleanup_group;
+	}
+	pr_info(DRIVER_DESC "\n");
+	return 0;
+
+cleanup_group:
+	vfio_group_cleanup();
+	return ret;
 }
 
 static void __exit vfio_cleanup(void)
 {
-	vfio_container_cleanup();
+	ida_destroy(&vfio_device_ida);
+	class_destroy(vfio_device_class);
+	vfio_group_cleanup();
+	xa_destroy(&vfio_device_sets);
 }
 
 module_init(vfio_init);
 module_exit(vfio_cleanup);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("VFIO core (clean-room)");
+MODULE_DESCRIPTION(DRIVER_DESC);
+MODULE_SOFTDEP("post: vfio_iommu_type1");

@@ -42,7 +42,7 @@ struct vfio_group;
  */
 struct vfio_device_set {
 	void *set_id;
-	struct mutex lock;
+	struct mutex lock;	/* open/close of members; device_list */
 	struct list_head device_list;
 	unsigned int device_count;
 };
