@@ -728,4 +728,155 @@ TEST_F(type1, update_vaddr)
 	EXPECT_EQ(0, locked_vm_kib());
 }
 
+/* --- DIRTY_PAGES ------------------------------------------------------- */
+
+static int dirty_op(int fd, uint32_t flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = {
+		.argsz = sizeof(d),
+		.flags = flags,
+	};
+
+	return ioctl_errno(fd, VFIO_IOMMU_DIRTY_PAGES, &d);
+}
+
+static int get_dirty(int fd, uint64_t iova, uint64_t size, uint64_t pgsize,
+		     uint64_t *bits, uint64_t bits_size)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap d;
+		struct vfio_iommu_type1_dirty_bitmap_get r;
+	} __attribute__((packed)) a = {
+		.d = {
+			.argsz = sizeof(a),
+			.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+		},
+		.r = {
+			.iova = iova,
+			.size = size,
+			.bitmap = {
+				.pgsize = pgsize,
+				.size = bits_size,
+				.data = (__u64 *)bits,
+			},
+		},
+	};
+
+	return ioctl_errno(fd, VFIO_IOMMU_DIRTY_PAGES, &a);
+}
+
+static int unmap_dirty(int fd, uint64_t iova, uint64_t size, uint64_t pgsize,
+		       uint64_t *bits, uint64_t bits_size, uint64_t *unmapped)
+{
+	struct {
+		struct vfio_iommu_type1_dma_unmap u;
+		struct vfio_bitmap b;
+	} __attribute__((packed)) a = {
+		.u = {
+			.argsz = sizeof(a),
+			.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+			.iova = iova,
+			.size = size,
+		},
+		.b = {
+			.pgsize = pgsize,
+			.size = bits_size,
+			.data = (__u64 *)bits,
+		},
+	};
+	int ret = ioctl_errno(fd, VFIO_IOMMU_UNMAP_DMA, &a);
+
+	*unmapped = a.u.size;
+	return ret;
+}
+
+/* Dirty tracking is for v2 containers only. */
+TEST_F(type1, dirty_start_stop)
+{
+	int want = variant->iommu_type == VFIO_TYPE1v2_IOMMU ? 0 : EACCES;
+
+	EXPECT_EQ(want, dirty_op(self->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	/* Starting twice is harmless. */
+	EXPECT_EQ(want, dirty_op(self->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	EXPECT_EQ(want, dirty_op(self->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	EXPECT_EQ(want, dirty_op(self->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+}
+
+TEST_F(type1, dirty_bad_flags)
+{
+	int want = variant->iommu_type == VFIO_TYPE1v2_IOMMU ? EINVAL : EACCES;
+
+	EXPECT_EQ(want, dirty_op(self->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+				 VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	EXPECT_EQ(want, dirty_op(self->fd, 8));
+}
+
+/*
+ * edu's group can DMA without pinning, so every mapped page is reported
+ * dirty; a bitmap is only given between START and STOP, for whole
+ * mappings, in the smallest page size.
+ */
+TEST_F(type1, dirty_get_bitmap)
+{
+	uint64_t bits[8];
+	int i;
+
+	if (variant->iommu_type != VFIO_TYPE1v2_IOMMU)
+		SKIP(return, "v2 only");
+	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA, MIB, RW));
+	memset(bits, 0, sizeof(bits));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, IOVA, MIB, 4096, bits, 32));
+
+	ASSERT_EQ(0, dirty_op(self->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, IOVA, MIB, 8192, bits, 32));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, IOVA, MIB, 4096, bits, 16));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, IOVA, MIB / 2, 4096, bits, 32));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, IOVA + 4096, MIB - 4096, 4096,
+				    bits, 32));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, IOVA, 0, 4096, bits, 32));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(0ULL, bits[i]);
+
+	EXPECT_EQ(0, get_dirty(self->fd, IOVA, MIB, 4096, bits, 32));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(~0ULL, bits[i]);
+	EXPECT_EQ(0ULL, bits[4]);
+
+	/* A wider range: bit 0 is its start. */
+	memset(bits, 0, sizeof(bits));
+	EXPECT_EQ(0, get_dirty(self->fd, IOVA - MIB, 2 * MIB, 4096, bits, 64));
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0ULL, bits[i]);
+	for (i = 4; i < 8; i++)
+		EXPECT_EQ(~0ULL, bits[i]);
+
+	EXPECT_EQ(0, dirty_op(self->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, IOVA, MIB, 4096, bits, 32));
+}
+
+TEST_F(type1, unmap_get_dirty_bitmap)
+{
+	uint64_t bits[4], unmapped = 0;
+	int i;
+
+	if (variant->iommu_type != VFIO_TYPE1v2_IOMMU)
+		SKIP(return, "v2 only");
+	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA, MIB, RW));
+	memset(bits, 0, sizeof(bits));
+	/* Not tracking. */
+	EXPECT_EQ(EINVAL, unmap_dirty(self->fd, IOVA, MIB, 4096, bits, 32,
+				      &unmapped));
+	ASSERT_EQ(0, dirty_op(self->fd, VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
+	EXPECT_EQ(EINVAL, unmap_dirty(self->fd, IOVA, MIB, 4096, bits, 8,
+				      &unmapped));
+	EXPECT_EQ(EINVAL, unmap_dirty(self->fd, IOVA, MIB, 2 * MIB, bits, 32,
+				      &unmapped));
+	EXPECT_EQ(0, unmap_dirty(self->fd, IOVA, MIB, 4096, bits, 32,
+				 &unmapped));
+	EXPECT_EQ(MIB, unmapped);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(~0ULL, bits[i]);
+	EXPECT_EQ(0, locked_vm_kib());
+}
+
 TEST_HARNESS_MAIN

@@ -11,6 +11,7 @@
  * Clean-room implementation of the ABI in <uapi/linux/vfio.h> and
  * Documentation/driver-api/vfio.rst.
  */
+#include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/iommu.h>
 #include <linux/kthread.h>
@@ -47,10 +48,14 @@ MODULE_PARM_DESC(dma_entry_limit,
  * struct type1_group - an iommu_group attached to a container
  * @iommu_group: the group
  * @next: in type1_domain.groups, or type1_iommu.emulated
+ * @pinned_scope: the group's devices dirty only pages they pin through
+ *                vfio_pin_pages(); false for DMA-capable groups until
+ *                one of their drivers pins
  */
 struct type1_group {
 	struct iommu_group *iommu_group;
 	struct list_head next;
+	bool pinned_scope;
 };
 
 /**
@@ -109,6 +114,8 @@ struct type1_pin {
  * @mm: the address space @vaddr lives in (mmgrab'ed)
  * @locked: pages charged to @mm's locked_vm for this mapping
  * @pins: type1_pin entries, for emulated-IOMMU devices
+ * @bitmap: while dirty tracking, a bit per smallest IOMMU page: pinned
+ *          or written since the last report
  *
  * All fields are protected by type1_iommu.lock.
  */
@@ -125,6 +132,7 @@ struct type1_dma {
 	struct mm_struct *mm;
 	long locked;
 	struct rb_root pins;
+	unsigned long *bitmap;
 };
 
 /**
@@ -151,6 +159,8 @@ struct type1_device {
  * @v2: VFIO_TYPE1v2_IOMMU semantics (unmap must not split a mapping)
  * @nesting: VFIO_TYPE1_NESTING_IOMMU: domains are set up for nesting
  * @dirty_tracking: VFIO_IOMMU_DIRTY_PAGES_FLAG_START is in effect
+ * @unscoped_groups: groups whose pinned_scope is false; while any is
+ *                   attached every mapped page counts as dirty
  * @devices_lock: protects @devices; taken after @lock, and alone while
  *                calling dma_unmap so that the device may unpin
  * @devices: type1_device entries
@@ -167,6 +177,7 @@ struct type1_iommu {
 	bool v2;
 	bool nesting;
 	bool dirty_tracking;
+	unsigned int unscoped_groups;
 
 	struct mutex devices_lock;	/* @devices; after @lock */
 	struct list_head devices;
@@ -269,6 +280,164 @@ static void type1_link_pin(struct type1_dma *dma, struct type1_pin *new)
 	}
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &dma->pins);
+}
+
+/* --- dirty page tracking ----------------------------------------------- */
+
+static unsigned int type1_pgshift(struct type1_iommu *iommu)
+{
+	return __ffs64(iommu->pgsize_bitmap);
+}
+
+/* Note that [@iova, @iova + @len) of @dma may have been written. */
+static void type1_mark_dirty(struct type1_iommu *iommu, struct type1_dma *dma,
+			     dma_addr_t iova, size_t len)
+{
+	unsigned int shift = type1_pgshift(iommu);
+	unsigned long first, last;
+
+	if (!iommu->dirty_tracking || !len)
+		return;
+	first = (iova - dma->iova) >> shift;
+	last = (iova - dma->iova + len - 1) >> shift;
+	bitmap_set(dma->bitmap, first, last - first + 1);
+}
+
+/* Start a new record: pages emulated devices still hold count as dirty. */
+static void type1_reset_dirty(struct type1_iommu *iommu, struct type1_dma *dma)
+{
+	struct rb_node *p;
+
+	bitmap_zero(dma->bitmap, dma->size >> type1_pgshift(iommu));
+	for (p = rb_first(&dma->pins); p; p = rb_next(p))
+		type1_mark_dirty(iommu, dma,
+				 rb_entry(p, struct type1_pin, node)->iova,
+				 PAGE_SIZE);
+}
+
+static int type1_dirty_alloc(struct type1_iommu *iommu, struct type1_dma *dma)
+{
+	u64 nbits = dma->size >> type1_pgshift(iommu);
+
+	/* bitmap_set() takes an int count of bits. */
+	if (nbits > INT_MAX)
+		return -EINVAL;
+	dma->bitmap = kvcalloc(BITS_TO_LONGS(nbits), sizeof(unsigned long),
+			       GFP_KERNEL_ACCOUNT);
+	if (!dma->bitmap)
+		return -ENOMEM;
+	type1_reset_dirty(iommu, dma);
+	return 0;
+}
+
+static void type1_dirty_free(struct type1_dma *dma)
+{
+	kvfree(dma->bitmap);
+	dma->bitmap = NULL;
+}
+
+static int type1_dirty_start(struct type1_iommu *iommu)
+{
+	struct rb_node *n;
+	int ret;
+
+	if (iommu->dirty_tracking)
+		return 0;
+	iommu->dirty_tracking = true;
+	for (n = rb_first(&iommu->dmas); n; n = rb_next(n)) {
+		ret = type1_dirty_alloc(iommu, rb_entry(n, struct type1_dma,
+							node));
+		if (ret)
+			goto free_bitmaps;
+	}
+	return 0;
+
+free_bitmaps:
+	while ((n = rb_prev(n)))
+		type1_dirty_free(rb_entry(n, struct type1_dma, node));
+	iommu->dirty_tracking = false;
+	return ret;
+}
+
+static void type1_dirty_stop(struct type1_iommu *iommu)
+{
+	struct rb_node *n;
+
+	for (n = rb_first(&iommu->dmas); n; n = rb_next(n))
+		type1_dirty_free(rb_entry(n, struct type1_dma, node));
+	iommu->dirty_tracking = false;
+}
+
+/* A device that could write anywhere left: all it could reach is dirty. */
+static void type1_dirty_all(struct type1_iommu *iommu)
+{
+	struct rb_node *n;
+
+	if (!iommu->dirty_tracking)
+		return;
+	for (n = rb_first(&iommu->dmas); n; n = rb_next(n)) {
+		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
+
+		type1_mark_dirty(iommu, dma, dma->iova, dma->size);
+	}
+}
+
+static int type1_or_user(u64 __user *word, u64 bits)
+{
+	u64 old;
+
+	if (get_user(old, word) || put_user(old | bits, word))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * OR @dma's dirty pages into the user's bitmap, whose bit 0 is the page
+ * at @base, and start its record afresh. While a group that can DMA
+ * without pinning is attached, every mapped page is reported.
+ */
+static int type1_report_dirty(struct type1_iommu *iommu, struct type1_dma *dma,
+			      u64 __user *ubitmap, dma_addr_t base)
+{
+	unsigned int shift = type1_pgshift(iommu);
+	unsigned long nbits = dma->size >> shift;
+	unsigned long off = (dma->iova - base) >> shift;
+	bool all = iommu->unscoped_groups && dma->mapped;
+	unsigned long bit, word = ULONG_MAX;
+	u64 val = 0;
+
+	bit = all ? 0 : find_first_bit(dma->bitmap, nbits);
+	while (bit < nbits) {
+		unsigned long ubit = off + bit;
+
+		if (ubit / 64 != word) {
+			if (word != ULONG_MAX &&
+			    type1_or_user(ubitmap + word, val))
+				return -EFAULT;
+			word = ubit / 64;
+			val = 0;
+		}
+		if (all && !(ubit % 64) && bit + 64 <= nbits) {
+			val = ~0ULL;
+			bit += 64;
+			continue;
+		}
+		val |= 1ULL << (ubit % 64);
+		bit = all ? bit + 1 : find_next_bit(dma->bitmap, nbits, bit + 1);
+	}
+	if (word != ULONG_MAX && type1_or_user(ubitmap + word, val))
+		return -EFAULT;
+	type1_reset_dirty(iommu, dma);
+	return 0;
+}
+
+/* A user bitmap of @size bytes must hold @npages bits, within bounds. */
+static int type1_check_bitmap_size(u64 npages, u64 size)
+{
+	if (!npages || !size || size > TYPE1_DIRTY_BITMAP_BYTES_MAX ||
+	    size < DIV_ROUND_UP(npages, 64) * 8)
+		return -EINVAL;
+	return 0;
 }
 
 /* --- locked_vm accounting -------------------------------------------- */
@@ -519,6 +688,7 @@ static void type1_remove_dma(struct type1_iommu *iommu, struct type1_dma *dma)
 {
 	WARN_ON(!RB_EMPTY_ROOT(&dma->pins));
 	type1_drop_pins(iommu, dma);
+	type1_dirty_free(dma);
 	if (dma->mapped)
 		type1_unmap_unpin(iommu, dma, dma->size);
 	rb_erase(&dma->node, &iommu->dmas);
@@ -863,6 +1033,7 @@ static int type1_attach_emulated(struct type1_iommu *iommu,
 	if (!group)
 		return -ENOMEM;
 	group->iommu_group = iommu_group;
+	group->pinned_scope = true;
 	list_add(&group->next, &iommu->emulated);
 	return 0;
 }
@@ -1014,6 +1185,8 @@ static int type1_attach_group(void *iommu_data, struct iommu_group *iommu_group,
 		goto unlink_domain;
 	type1_update_pgsizes(iommu);
 done:
+	/* Its devices DMA where they like: no dirty scope until they pin. */
+	iommu->unscoped_groups++;
 	type1_ranges_free(&iommu->ranges);
 	list_splice(&ranges, &iommu->ranges);
 	type1_resv_free(&resv);
@@ -1077,6 +1250,11 @@ static void type1_detach_group(void *iommu_data,
 	group = type1_find_group(iommu, iommu_group, &domain);
 	if (WARN_ON(!group))
 		goto out_unlock;
+	if (!group->pinned_scope) {
+		/* Whatever it could reach may be dirty. */
+		type1_dirty_all(iommu);
+		iommu->unscoped_groups--;
+	}
 	list_del(&group->next);
 	kfree(group);
 
@@ -1488,6 +1666,11 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 		}
 		dma->mapped = true;
 	}
+	if (iommu->dirty_tracking) {
+		ret = type1_dirty_alloc(iommu, dma);
+		if (ret)
+			type1_remove_dma(iommu, dma);
+	}
 out_unlock:
 	mutex_unlock(&iommu->lock);
 	return ret;
@@ -1529,7 +1712,8 @@ undo:
 }
 
 static int type1_do_unmap(struct type1_iommu *iommu,
-			  struct vfio_iommu_type1_dma_unmap *unmap)
+			  struct vfio_iommu_type1_dma_unmap *unmap,
+			  struct vfio_bitmap *bitmap)
 {
 	bool all = unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL;
 	struct type1_dma *dma, *notified = NULL;
@@ -1560,8 +1744,9 @@ static int type1_do_unmap(struct type1_iommu *iommu,
 			goto out_unlock;
 		last = iova + size - 1;
 	}
-	/* Not implemented: dirty bitmaps (GET_DIRTY_BITMAP). */
-	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP)
+	/* Dirty bits come only in the smallest page size, while tracking. */
+	if ((unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) &&
+	    (!iommu->dirty_tracking || bitmap->pgsize != pgsize))
 		goto out_unlock;
 
 	/*
@@ -1608,6 +1793,12 @@ again:
 			goto again;
 		}
 
+		if (unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+			ret = type1_report_dirty(iommu, dma, bitmap->data,
+						 iova);
+			if (ret)
+				break;
+		}
 		unmap->size += dma->size;
 		n = rb_next(n);
 		type1_remove_dma(iommu, dma);
@@ -1623,6 +1814,7 @@ static long type1_unmap_dma(struct type1_iommu *iommu, void __user *arg)
 	u32 known = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
 		    VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL;
 	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_bitmap bitmap = {};
 	int ret;
 
 	if (copy_from_user(&unmap, arg, minsz))
@@ -1634,10 +1826,114 @@ static long type1_unmap_dma(struct type1_iommu *iommu, void __user *arg)
 			    VFIO_DMA_UNMAP_FLAG_VADDR)))
 		return -EINVAL;
 
-	ret = type1_do_unmap(iommu, &unmap);
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) {
+		if (unmap.argsz < minsz + sizeof(bitmap))
+			return -EINVAL;
+		if (copy_from_user(&bitmap, arg + minsz, sizeof(bitmap)))
+			return -EFAULT;
+		if (!access_ok(bitmap.data, bitmap.size) || !bitmap.pgsize)
+			return -EINVAL;
+		ret = type1_check_bitmap_size(unmap.size >>
+					      __ffs64(bitmap.pgsize),
+					      bitmap.size);
+		if (ret)
+			return ret;
+	}
+
+	ret = type1_do_unmap(iommu, &unmap, &bitmap);
 	if (ret)
 		return ret;
 	return copy_to_user(arg, &unmap, minsz) ? -EFAULT : 0;
+}
+
+/* --- VFIO_IOMMU_DIRTY_PAGES --------------------------------------------- */
+
+static int type1_get_dirty(struct type1_iommu *iommu,
+			   struct vfio_iommu_type1_dirty_bitmap_get *range)
+{
+	size_t pgsize = type1_min_pgsize(iommu);
+	dma_addr_t last = range->iova + range->size - 1;
+	struct type1_dma *dma;
+	struct rb_node *n;
+	int ret;
+
+	if (range->bitmap.pgsize != pgsize || range->iova & (pgsize - 1) ||
+	    !range->size || range->size & (pgsize - 1) ||
+	    !iommu->dirty_tracking)
+		return -EINVAL;
+	/* Whole mappings only, as for a v2 unmap. */
+	dma = type1_find_dma(iommu, range->iova, range->iova);
+	if (dma && dma->iova != range->iova)
+		return -EINVAL;
+	dma = type1_find_dma(iommu, last, last);
+	if (dma && dma_last(dma) != last)
+		return -EINVAL;
+
+	for (n = type1_first_from(iommu, range->iova); n; n = rb_next(n)) {
+		dma = rb_entry(n, struct type1_dma, node);
+		if (dma->iova > last)
+			break;
+		ret = type1_report_dirty(iommu, dma, range->bitmap.data,
+					 range->iova);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static long type1_dirty_pages(struct type1_iommu *iommu, void __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dirty_bitmap, flags);
+	u32 known = VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+		    VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP |
+		    VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	struct vfio_iommu_type1_dirty_bitmap_get range;
+	struct vfio_iommu_type1_dirty_bitmap dirty;
+	long ret;
+
+	/* Migration came with v2. */
+	if (!iommu->v2)
+		return -EACCES;
+	if (copy_from_user(&dirty, arg, minsz))
+		return -EFAULT;
+	if (dirty.argsz < minsz || dirty.flags & ~known)
+		return -EINVAL;
+	/* Exactly one operation. */
+	if (hweight32(dirty.flags) != 1)
+		return -EINVAL;
+
+	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_START) {
+		mutex_lock(&iommu->lock);
+		ret = type1_dirty_start(iommu);
+		mutex_unlock(&iommu->lock);
+		return ret;
+	}
+	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) {
+		mutex_lock(&iommu->lock);
+		type1_dirty_stop(iommu);
+		mutex_unlock(&iommu->lock);
+		return 0;
+	}
+
+	if (dirty.argsz - minsz < sizeof(range))
+		return -EINVAL;
+	if (copy_from_user(&range, arg + minsz, sizeof(range)))
+		return -EFAULT;
+	if (range.iova + range.size < range.iova)
+		return -EINVAL;
+	if (!access_ok(range.bitmap.data, range.bitmap.size) ||
+	    !range.bitmap.pgsize)
+		return -EINVAL;
+	ret = type1_check_bitmap_size(range.size >>
+				      __ffs64(range.bitmap.pgsize),
+				      range.bitmap.size);
+	if (ret)
+		return ret;
+
+	mutex_lock(&iommu->lock);
+	ret = type1_get_dirty(iommu, &range);
+	mutex_unlock(&iommu->lock);
+	return ret;
 }
 
 static long type1_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
@@ -1657,6 +1953,8 @@ static long type1_ioctl(void *iommu_data, unsigned int cmd, unsigned long arg)
 		return type1_map_dma(iommu, uarg);
 	case VFIO_IOMMU_UNMAP_DMA:
 		return type1_unmap_dma(iommu, uarg);
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return type1_dirty_pages(iommu, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -1779,6 +2077,7 @@ static int type1_pin_pages(void *iommu_data, struct iommu_group *iommu_group,
 			   struct page **pages)
 {
 	struct type1_iommu *iommu = iommu_data;
+	struct type1_group *group;
 	struct type1_dma *dma;
 	int i, ret;
 
@@ -1811,8 +2110,15 @@ static int type1_pin_pages(void *iommu_data, struct iommu_group *iommu_group,
 		ret = type1_pin_one(iommu, dma, iova, &pages[i]);
 		if (ret)
 			goto unpin_pinned;
+		type1_mark_dirty(iommu, dma, iova, PAGE_SIZE);
 	}
 	ret = npage;
+	/* The group's devices now report what they dirty by pinning. */
+	group = type1_find_group(iommu, iommu_group, NULL);
+	if (group && !group->pinned_scope) {
+		group->pinned_scope = true;
+		iommu->unscoped_groups--;
+	}
 	goto out_unlock;
 
 unpin_pinned:
@@ -1880,6 +2186,8 @@ static long type1_rw_chunk(struct type1_iommu *iommu, dma_addr_t iova,
 	else
 		ret = copy_from_user(data, (void __user *)vaddr, count);
 	ret = ret ? -EFAULT : count;
+	if (write && ret > 0)
+		type1_mark_dirty(iommu, dma, iova, count);
 	if (kthread)
 		kthread_unuse_mm(dma->mm);
 put_mm:
