@@ -879,4 +879,55 @@ TEST_F(type1, unmap_get_dirty_bitmap)
 	EXPECT_EQ(0, locked_vm_kib());
 }
 
+/* --- more groups --------------------------------------------------------- */
+
+/*
+ * pci-testdev's group joins edu's container: it shares the IOMMU domain,
+ * sees the existing mappings without charging them again, and leaving
+ * takes nothing with it.
+ */
+TEST_F(type1, second_group_shares_mappings)
+{
+	char *b = self->buf;
+	uint64_t unmapped = 0;
+	char bdf[32];
+	int id, group;
+
+	ASSERT_EQ(0, map_dma(self->fd, b, IOVA, MIB, RW));
+	ASSERT_EQ(0, pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, 0, bdf));
+	ASSERT_EQ(0, pci_bind(bdf, "vfio-pci"));
+	id = pci_iommu_group(bdf);
+	ASSERT_LE(0, id);
+	ASSERT_NE(self->u.group_id, id);
+	group = vfio_group_open(id);
+	ASSERT_LE(0, group);
+	ASSERT_EQ(0, ioctl_errno(group, VFIO_GROUP_SET_CONTAINER, &self->fd));
+	EXPECT_EQ(1024, locked_vm_kib());
+	EXPECT_EQ(EEXIST, map_dma(self->fd, b, IOVA, MIB, RW));
+	EXPECT_EQ(0, map_dma(self->fd, b + MIB, IOVA + MIB, MIB, RW));
+	EXPECT_EQ(EINVAL, map_dma(self->fd, b, MSI_BASE, MIB, RW));
+	EXPECT_EQ(2048, locked_vm_kib());
+
+	EXPECT_EQ(0, ioctl_errno(group, VFIO_GROUP_UNSET_CONTAINER, NULL));
+	close(group);
+	EXPECT_EQ(2048, locked_vm_kib());
+	EXPECT_EQ(EEXIST, map_dma(self->fd, b, IOVA, MIB, RW));
+	EXPECT_EQ(0, unmap_dma(self->fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL,
+			       &unmapped));
+	EXPECT_EQ(2 * MIB, unmapped);
+	EXPECT_EQ(0, locked_vm_kib());
+}
+
+/* The backend's state goes with the last group: a new one starts empty. */
+TEST_F(type1, mappings_end_with_the_container)
+{
+	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA, MIB, RW));
+	vfio_user_close(&self->u);
+	EXPECT_EQ(0, locked_vm_kib());
+	ASSERT_EQ(0, open_edu(&self->u, variant->iommu_type));
+	self->fd = self->u.container;
+	EXPECT_EQ(0, map_dma(self->fd, self->buf, IOVA, MIB, RW));
+	EXPECT_EQ(1024, locked_vm_kib());
+}
+
 TEST_HARNESS_MAIN

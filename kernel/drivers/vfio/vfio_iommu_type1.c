@@ -161,8 +161,10 @@ struct type1_device {
  * @dirty_tracking: VFIO_IOMMU_DIRTY_PAGES_FLAG_START is in effect
  * @unscoped_groups: groups whose pinned_scope is false; while any is
  *                   attached every mapped page counts as dirty
- * @devices_lock: protects @devices; taken after @lock, and alone while
- *                calling dma_unmap so that the device may unpin
+ * @ndevices: entries in @devices, for checks under @lock alone
+ * @devices_lock: protects @devices; held while calling dma_unmap, which
+ *                answers with vfio_unpin_pages(), so it may be taken
+ *                before @lock, never after
  * @devices: type1_device entries
  */
 struct type1_iommu {
@@ -178,8 +180,9 @@ struct type1_iommu {
 	bool nesting;
 	bool dirty_tracking;
 	unsigned int unscoped_groups;
+	unsigned int ndevices;
 
-	struct mutex devices_lock;	/* @devices; after @lock */
+	struct mutex devices_lock;	/* @devices; before @lock */
 	struct list_head devices;
 };
 
@@ -881,7 +884,11 @@ static void type1_ranges_rebuild(struct type1_iommu *iommu)
 	LIST_HEAD(ranges);
 
 	if (list_empty(&iommu->domains)) {
-		type1_ranges_free(&iommu->ranges);
+		/* As upstream: once shaped, the space reopens whole. */
+		if (!list_empty(&iommu->ranges)) {
+			type1_ranges_free(&iommu->ranges);
+			type1_range_add(&iommu->ranges, 0, ~(dma_addr_t)0);
+		}
 		return;
 	}
 	list_for_each_entry(d, &iommu->domains, next) {
@@ -1972,11 +1979,11 @@ static void type1_register_device(void *iommu_data, struct vfio_device *vdev)
 	/* The hook cannot fail, and a device that pins must hear unmaps. */
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL | __GFP_NOFAIL);
 	dev->vdev = vdev;
-	/* Both locks: pin_pages checks the list under @lock alone. */
-	mutex_lock(&iommu->lock);
 	mutex_lock(&iommu->devices_lock);
 	list_add(&dev->next, &iommu->devices);
 	mutex_unlock(&iommu->devices_lock);
+	mutex_lock(&iommu->lock);
+	iommu->ndevices++;
 	mutex_unlock(&iommu->lock);
 }
 
@@ -1984,18 +1991,23 @@ static void type1_unregister_device(void *iommu_data, struct vfio_device *vdev)
 {
 	struct type1_iommu *iommu = iommu_data;
 	struct type1_device *dev, *tmp;
+	bool found = false;
 
-	mutex_lock(&iommu->lock);
 	mutex_lock(&iommu->devices_lock);
 	list_for_each_entry_safe(dev, tmp, &iommu->devices, next) {
 		if (dev->vdev == vdev) {
 			list_del(&dev->next);
 			kfree(dev);
+			found = true;
 			break;
 		}
 	}
 	mutex_unlock(&iommu->devices_lock);
-	mutex_unlock(&iommu->lock);
+	if (found) {
+		mutex_lock(&iommu->lock);
+		iommu->ndevices--;
+		mutex_unlock(&iommu->lock);
+	}
 }
 
 /* Take one more pin on the page at @iova of @dma. */
@@ -2094,7 +2106,7 @@ static int type1_pin_pages(void *iommu_data, struct iommu_group *iommu_group,
 		goto out_unlock;
 	/* A device that pins must be able to hear about unmaps. */
 	ret = -EINVAL;
-	if (list_empty(&iommu->devices))
+	if (!iommu->ndevices)
 		goto out_unlock;
 
 	for (i = 0; i < npage; i++) {
