@@ -157,6 +157,7 @@ TEST(extensions_without_iommu)
 	EXPECT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU));
 	EXPECT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU));
 	EXPECT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
+	EXPECT_EQ(1, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_NESTING_IOMMU));
 	/* Both need a container's state to answer for. */
 	EXPECT_EQ(0, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
 	EXPECT_EQ(0, ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
@@ -928,6 +929,82 @@ TEST_F(type1, mappings_end_with_the_container)
 	self->fd = self->u.container;
 	EXPECT_EQ(0, map_dma(self->fd, self->buf, IOVA, MIB, RW));
 	EXPECT_EQ(1024, locked_vm_kib());
+}
+
+/* --- module parameters ----------------------------------------------------- */
+
+#define PARAMS "/sys/module/vfio_iommu_type1/parameters/"
+
+static void read_param(const char *name, char *buf, size_t len)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	buf[0] = 0;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, len - 1);
+	buf[n > 0 ? n : 0] = 0;
+	close(fd);
+}
+
+TEST(module_parameters)
+{
+	char v[32];
+
+	need_vfio_pci();
+	read_param("allow_unsafe_interrupts", v, sizeof(v));
+	EXPECT_STREQ("N\n", v);
+	read_param("disable_hugepages", v, sizeof(v));
+	EXPECT_STREQ("N\n", v);
+	read_param("dma_entry_limit", v, sizeof(v));
+	EXPECT_STREQ("65535\n", v);
+}
+
+/* One IOMMU entry per page: slower, same semantics and accounting. */
+TEST(disable_hugepages)
+{
+	struct vfio_user u;
+	char *buf = buffer(4 * MIB);
+	uint64_t unmapped = 0;
+	int ret;
+
+	ASSERT_NE(NULL, buf);
+	need_vfio_pci();
+	ASSERT_EQ(0, sysfs_write(PARAMS "disable_hugepages", "1"));
+	ret = open_edu(&u, VFIO_TYPE1v2_IOMMU);
+	if (!ret) {
+		EXPECT_EQ(0, map_dma(u.container, buf, IOVA, 4 * MIB, RW));
+		EXPECT_EQ(4096, locked_vm_kib());
+		EXPECT_EQ(0, unmap_dma(u.container, IOVA, 4 * MIB, 0,
+				       &unmapped));
+		EXPECT_EQ(4 * MIB, unmapped);
+		EXPECT_EQ(0, locked_vm_kib());
+	}
+	sysfs_write(PARAMS "disable_hugepages", "0");
+	vfio_user_close(&u);
+	ASSERT_EQ(0, ret);
+}
+
+/*
+ * v1 quirk: a range starting inside a mapping stops the walk there, even
+ * when it covers later mappings whole; v2 refuses the range.
+ */
+TEST_F(type1, unmap_from_inside_stops_v1_walk)
+{
+	char *b = self->buf;
+	uint64_t unmapped = 99;
+	int v2 = variant->iommu_type == VFIO_TYPE1v2_IOMMU;
+
+	ASSERT_EQ(0, map_dma(self->fd, b, IOVA, 2 * MIB, RW));
+	ASSERT_EQ(0, map_dma(self->fd, b + 2 * MIB, IOVA + 4 * MIB, MIB, RW));
+	EXPECT_EQ(v2 ? EINVAL : 0, unmap_dma(self->fd, IOVA + MIB, 8 * MIB, 0,
+					     &unmapped));
+	EXPECT_EQ(v2 ? 8 * MIB : 0ULL, unmapped);
+	EXPECT_EQ(3072, locked_vm_kib());
 }
 
 TEST_HARNESS_MAIN

@@ -33,6 +33,11 @@ module_param(allow_unsafe_interrupts, bool, 0644);
 MODULE_PARM_DESC(allow_unsafe_interrupts,
 		 "Accept groups whose MSIs the IOMMU does not isolate (unsafe)");
 
+static bool disable_hugepages;
+module_param(disable_hugepages, bool, 0644);
+MODULE_PARM_DESC(disable_hugepages,
+		 "Map one page per IOMMU entry, never a large page");
+
 static unsigned int dma_entry_limit __read_mostly = U16_MAX;
 module_param(dma_entry_limit, uint, 0644);
 MODULE_PARM_DESC(dma_entry_limit,
@@ -580,7 +585,7 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 		for (i = 0; i < got; i = j) {
 			unsigned long pfn = page_to_pfn(pages[i]);
 
-			for (j = i + 1; j < got; j++)
+			for (j = i + 1; j < got && !disable_hugepages; j++)
 				if (page_to_pfn(pages[j]) != pfn + (j - i))
 					break;
 			ret = type1_map_run(iommu, only, iova + (i << PAGE_SHIFT),
