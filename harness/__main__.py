@@ -106,6 +106,15 @@ def cmd_bisect(args: argparse.Namespace) -> int:
     return {0: 0, 1: 1}.get(proc.returncode, BISECT_SKIP)
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    from .lint import checkpatch, sparse
+    from .world import build
+    w = build(args.flavour)
+    findings = checkpatch(w.kernel) + sparse(w.kernel, w.layout.ours)
+    print("\n".join(findings) or "checkpatch --strict and sparse: clean")
+    return 1 if findings else 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
     return bench.main(args)
@@ -164,9 +173,13 @@ def parser() -> argparse.ArgumentParser:
                     "(default: the whole suite)")
     sp.set_defaults(func=cmd_bisect)
 
+    sp = add("lint", "checkpatch --strict and sparse over kernel/")
+    sp.set_defaults(func=cmd_lint)
+
     sp = add("bench", "benchmarks, printed as tables")
-    sp.add_argument("which", choices=("loop",),
-                    help="loop: build, boot and edit-to-verdict times")
+    sp.add_argument("which", choices=("loop", "dma"),
+                    help="loop: build, boot and edit-to-verdict times; "
+                    "dma: type1 map/unmap, ours against upstream")
     sp.add_argument("--clean", action="store_true",
                     help="also time a clean kernel build (minutes)")
     sp.add_argument("--runs", type=int, default=3)

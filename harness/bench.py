@@ -103,5 +103,68 @@ def loop(args: argparse.Namespace) -> int:
     return 0
 
 
+DMA_CASES = [("4k", 64), ("4k", 256), ("thp", 64), ("thp", 256),
+             ("hugetlb", 64), ("hugetlb", 256)]
+
+
+def parse_dma(output: str) -> tuple[list[float], list[float]]:
+    """Map and unmap times (us) from dma_bench's RESULT lines."""
+    maps, unmaps = [], []
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[0] == "RESULT":
+            maps.append(float(parts[3]))
+            unmaps.append(float(parts[4]))
+    return maps, unmaps
+
+
+def ratio(upstream: float | None, ours: float | None) -> str:
+    """How many times faster ours is (upstream time / our time)."""
+    if not upstream or not ours:
+        return "-"
+    return f"{upstream / ours:.2f}x"
+
+
+def dma(args: argparse.Namespace) -> int:
+    """Map/unmap throughput, ours against upstream in one boot."""
+    from .world import MODSETS
+    world = build(args.flavour)
+    med: dict[tuple[str, int, str], tuple[float, float] | None] = {}
+    with world.guest("bench-dma") as guest:
+        pages = max(size for mode, size in DMA_CASES if mode == "hugetlb")
+        guest.check(f"echo {pages // 2 + 8} > /proc/sys/vm/nr_hugepages")
+        for modset in MODSETS:
+            guest.use_modules(modset)
+            for mode, mib in DMA_CASES:
+                out = guest.run(f"/tests/dma_bench {mode} {mib} {args.runs}",
+                                timeout=900)
+                maps, unmaps = parse_dma(out.output)
+                if not out.ok or not maps:
+                    print(f"{modset} {mode} {mib} MiB failed:\n{out.output}",
+                          file=sys.stderr)
+                    med[(mode, mib, modset)] = None
+                    continue
+                med[(mode, mib, modset)] = (statistics.median(maps),
+                                            statistics.median(unmaps))
+            guest.use_modules("none")
+
+    rows = []
+    for mode, mib in DMA_CASES:
+        o, u = med.get((mode, mib, "ours")), med.get((mode, mib, "upstream"))
+
+        def ms(v: tuple[float, float] | None, i: int) -> str:
+            return "-" if v is None else f"{v[i] / 1000:.1f}"
+        rows.append([mode, mib, ms(o, 0), ms(u, 0),
+                     ratio(u and u[0], o and o[0]), ms(o, 1), ms(u, 1),
+                     ratio(u and u[1], o and o[1])])
+    print(render(["memory", "MiB", "map ours ms", "map upstream ms",
+                  "map speedup", "unmap ours ms", "unmap upstream ms",
+                  "unmap speedup"], rows))
+    print(f"\nmedians of {args.runs} runs each; speedup = upstream time / "
+          f"our time (goal: >= 1.0x on 4k, >= 1.5x on thp and hugetlb); "
+          f"accel {world.accel}")
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
-    return {"loop": loop}[args.which](args)
+    return {"loop": loop, "dma": dma}[args.which](args)

@@ -46,6 +46,7 @@ class Guest:
         self.boot = boot
         self.console_log: Path = boot.console_log
         self.modset = "none"
+        self.baseline_refs: dict[str, int] = {}
         self.tainted = False
         self.boot_seconds = 0.0
         self._seq = 0
@@ -154,7 +155,8 @@ class Guest:
         assert self._proc is not None
         self._seq += 1
         n = self._seq
-        line = (f"printf '\\002B{n}\\003\\n'; {{ {cmd}\n}} </dev/null 2>&1; "
+        # A subshell: `exit` or `set -e` in a command cannot end the shell.
+        line = (f"printf '\\002B{n}\\003\\n'; ( {cmd}\n) </dev/null 2>&1; "
                 f"printf '\\002E{n}:%d\\003\\n' $?\n")
         if len(line) > 4000:
             raise ValueError("guest commands must fit the tty's 4 KiB line "
@@ -204,6 +206,29 @@ class Guest:
         if modset != "none":
             self.check(f"vfio-modset load {modset}")
             self.modset = modset
+            self.baseline_refs = self.module_refs()
+
+    def module_refs(self) -> dict[str, int]:
+        """Reference counts of the loaded VFIO modules (lsmod's Used by)."""
+        refs = {}
+        for line in self.check("lsmod").splitlines()[1:]:
+            fields = line.split()
+            if len(fields) >= 3 and fields[0].startswith(("vfio", "mdev")):
+                refs[fields[0]] = int(fields[2])
+        return refs
+
+    def leaked_refs(self) -> str | None:
+        """Module references held since the set was loaded, described.
+
+        Every file a test opened is closed when its process exits, so a
+        count above the baseline means a reference leaked in the kernel.
+        """
+        if self.modset == "none":
+            return None
+        now = self.module_refs()
+        changed = [f"{m} {self.baseline_refs.get(m)} -> {n}"
+                   for m, n in now.items() if self.baseline_refs.get(m) != n]
+        return ", ".join(changed) or None
 
     def unload_modules(self) -> None:
         out = self.run("vfio-modset unload", timeout=60)

@@ -70,7 +70,7 @@ def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
     archive.file("etc/profile", b"export PS1='guest# '\n")
     _tree(archive, kernel.layout.modroot / "lib", "lib")
     archive.directory("vfio/ours")
-    for name in ours.order:
+    for name in ours.order + ours.kunit:
         archive.file(f"vfio/ours/{name}.ko", ours.path(name).read_bytes())
     archive.file("vfio/ours/order", "\n".join(ours.order).encode() + b"\n")
     archive.file("vfio/upstream/order",

@@ -25,12 +25,18 @@ _SOURCE_NAMES = {"Kbuild", "Makefile"}
 _WARNING = re.compile(r"(warning|error):", re.IGNORECASE)
 
 
+# Modules named *_kunit hold KUnit suites: they run when loaded, so the
+# test suite loads them on demand and they are not part of the set.
+KUNIT_SUFFIX = "_kunit"
+
+
 @dataclass(frozen=True)
 class Modules:
-    """Our built modules, in the order they must be loaded."""
+    """Our built modules: the set in load order, and the KUnit modules."""
 
     directory: Path
     order: list[str]
+    kunit: list[str]
 
     def path(self, name: str) -> Path:
         return self.directory / f"{name}.ko"
@@ -73,7 +79,9 @@ def mirror(src: Path, dst: Path) -> bool:
 def module_depends(ko: Path) -> set[str]:
     out = subprocess.run(["modinfo", "-F", "depends", str(ko)],
                          capture_output=True, text=True, check=True).stdout
-    return {d for d in out.strip().split(",") if d}
+    # depends names a module as its file is named (vfio-pci-core), while
+    # name gives KBUILD_MODNAME (vfio_pci_core): compare the latter.
+    return {d.replace("-", "_") for d in out.strip().split(",") if d}
 
 
 def module_name(ko: Path) -> str:
@@ -111,7 +119,9 @@ def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = ()
     for ko in kos:
         shutil.copy2(ko, flat / f"{module_name(ko)}.ko")
     progress.finish(f"{len(kos)} built")
-    return Modules(flat, load_order(depends))
+    order = load_order(depends)
+    return Modules(flat, [m for m in order if not m.endswith(KUNIT_SUFFIX)],
+                   [m for m in order if m.endswith(KUNIT_SUFFIX)])
 
 
 def _excerpt(log: str, lines: int = 40) -> str:

@@ -16,6 +16,7 @@ from .errors import BuildError
 from .paths import REPO, Layout
 
 GUEST_TESTS = REPO / "tests" / "guest"
+GUEST_BENCH = REPO / "bench" / "guest"
 
 _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _TEST = re.compile(r"^\s*TEST(?:_SIGNAL)?\s*\(\s*(\w+)", re.M)
@@ -88,12 +89,14 @@ def compile_command(layout: Layout, source: Path, output: Path) -> list[str]:
 
 
 def build_programs(layout: Layout) -> dict[str, Path]:
-    """Build tests/guest/*.c that changed; return name -> binary."""
+    """Build tests/guest/*.c and bench/guest/*.c that changed; return
+    name -> binary."""
     layout.programs.mkdir(parents=True, exist_ok=True)
     shared = list((GUEST_TESTS / "include").glob("*.h"))
     newest_shared = max((p.stat().st_mtime for p in shared), default=0.0)
     built: dict[str, Path] = {}
-    for source in sorted(GUEST_TESTS.glob("*.c")):
+    sources = sorted(GUEST_TESTS.glob("*.c")) + sorted(GUEST_BENCH.glob("*.c"))
+    for source in sources:
         binary = layout.programs / source.stem
         stale = (not binary.exists() or binary.stat().st_mtime <
                  max(source.stat().st_mtime, newest_shared))

@@ -83,6 +83,8 @@ def pytest_configure(config: pytest.Config) -> None:
                             "a guest test needs")
     config.addinivalue_line("markers", "last_per_modset: run after every "
                             "other test of the same module set")
+    config.addinivalue_line("markers", "modsets(*names): run only on these "
+                            "module sets (an intended difference; say why)")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -101,8 +103,16 @@ def _machine(config: pytest.Config, own: str | None) -> str:
 
 # --- Python tests: the modset and guest fixtures -------------------------
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "modset" in metafunc.fixturenames:
-        metafunc.parametrize("modset", selected_modsets(metafunc.config))
+    """Parametrize `modset` by --vfio, narrowed by @pytest.mark.modsets."""
+    if "modset" not in metafunc.fixturenames:
+        return
+    sets = selected_modsets(metafunc.config)
+    only = metafunc.definition.get_closest_marker("modsets")
+    if only:
+        sets = [s for s in sets if s in only.args]
+    metafunc.parametrize("modset", sets or [
+        pytest.param("none", marks=pytest.mark.skip(
+            reason=f"only for module sets {only.args if only else ()}"))])
 
 
 @pytest.fixture
@@ -178,6 +188,13 @@ class GuestCase(pytest.Item):
             raise GuestCaseFailure(
                 f"{self.case} {found.status} on {self.modset} "
                 f"(exit {result.status}):\n{result.output.rstrip()}")
+        if leaked := guest.leaked_refs():
+            # The next test must not inherit the leak: start afresh.
+            guest.tainted = True
+            raise GuestCaseFailure(
+                f"{self.case} passed but left module references behind "
+                f"after its process exited ({leaked}): a file, device or "
+                "mapping was not released")
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: object = None) -> str:

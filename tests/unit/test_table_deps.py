@@ -19,3 +19,12 @@ def test_missing_tools_name_the_install_command():
 def test_every_requirement_names_a_package_and_probe():
     for r in deps.REQUIREMENTS:
         assert r.package and r.probe
+
+
+def test_dma_bench_output_parses():
+    from harness.bench import parse_dma, ratio
+    maps, unmaps = parse_dma("noise\nRESULT thp 64 1500 300\nRESULT thp 64 "
+                             "1700 310\n")
+    assert maps == [1500.0, 1700.0] and unmaps == [300.0, 310.0]
+    assert ratio(3.0, 2.0) == "1.50x"
+    assert ratio(None, 2.0) == "-"
