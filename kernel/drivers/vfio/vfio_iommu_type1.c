@@ -1487,7 +1487,8 @@ static long type1_get_info(struct type1_iommu *iommu, void __user *arg)
 {
 	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
 	struct type1_caps caps = { .last = -1 };
-	struct vfio_iommu_type1_info info;
+	/* Zeroed: the padding is copied out too. */
+	struct vfio_iommu_type1_info info = {};
 	long ret;
 
 	if (copy_from_user(&info, arg, minsz))
