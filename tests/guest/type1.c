@@ -1004,4 +1004,60 @@ TEST_F(type1, unmap_from_inside_stops_v1_walk)
 	EXPECT_EQ(3072, locked_vm_kib());
 }
 
+/* --- other processes ------------------------------------------------------ */
+
+/*
+ * A mapping charges the process that made it and outlives it; unmapping
+ * it later from the container's owner is fine.
+ */
+TEST_F(type1, map_from_child_outlives_it)
+{
+	uint64_t unmapped = 0;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char *b = buffer(MIB);
+
+		if (!b || map_dma(self->fd, b, IOVA, MIB, RW))
+			_exit(1);
+		_exit(locked_vm_kib() != 1024);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, locked_vm_kib());
+	EXPECT_EQ(EEXIST, map_dma(self->fd, self->buf, IOVA, MIB, RW));
+	EXPECT_EQ(0, unmap_dma(self->fd, IOVA, MIB, 0, &unmapped));
+	EXPECT_EQ(MIB, unmapped);
+}
+
+/* Two processes mapping and unmapping in one container at once. */
+TEST_F(type1, concurrent_map_unmap)
+{
+	int i, status, bad = 0;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	for (i = 0; i < 200; i++) {
+		uint64_t iova = pid ? IOVA : IOVA + 16 * MIB;
+		uint64_t len = (i % 4 + 1) * 256 * 1024UL;
+		uint64_t unmapped = 0;
+
+		bad |= map_dma(self->fd, self->buf, iova, len, RW);
+		bad |= unmap_dma(self->fd, iova, len, 0, &unmapped);
+		bad |= unmapped != len;
+	}
+	if (!pid)
+		_exit(bad || locked_vm_kib() != 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, bad);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, locked_vm_kib());
+}
+
 TEST_HARNESS_MAIN
