@@ -1393,76 +1393,30 @@ static long type1_check_extension(struct type1_iommu *iommu,
 
 /* --- VFIO_IOMMU_GET_INFO ----------------------------------------------- */
 
-/**
- * struct type1_caps - a capability chain under construction
- * @buf: the chain; header offsets are relative to @buf until shifted
- * @size: bytes used
- * @last: offset of the last header, or -1 when the chain is empty
- */
-struct type1_caps {
-	void *buf;
-	size_t size;
-	long last;
-};
-
-/* Append a capability of @size bytes; each one starts 8-byte aligned. */
-static void *type1_cap_add(struct type1_caps *caps, size_t size, u16 id,
-			   u16 version)
-{
-	struct vfio_info_cap_header *hdr;
-	size_t len = ALIGN(size, sizeof(u64));
-	void *buf = krealloc(caps->buf, caps->size + len, GFP_KERNEL);
-
-	if (!buf)
-		return NULL;
-	caps->buf = buf;
-	hdr = buf + caps->size;
-	memset(hdr, 0, len);
-	hdr->id = id;
-	hdr->version = version;
-	if (caps->last >= 0)
-		((struct vfio_info_cap_header *)(buf + caps->last))->next =
-			caps->size;
-	caps->last = caps->size;
-	caps->size += len;
-	return hdr;
-}
-
-/* Make the chain's next offsets relative to the start of the reply. */
-static void type1_caps_shift(struct type1_caps *caps, size_t offset)
-{
-	struct vfio_info_cap_header *hdr = caps->buf;
-
-	if (!caps->size)
-		return;
-	while (hdr->next) {
-		size_t next = hdr->next;
-
-		hdr->next += offset;
-		hdr = caps->buf + next;
-	}
-}
-
-static int type1_build_caps(struct type1_iommu *iommu, struct type1_caps *caps)
+static int type1_build_caps(struct type1_iommu *iommu,
+			    struct vfio_info_cap *caps)
 {
 	struct vfio_iommu_type1_info_cap_iova_range *iovas;
 	struct vfio_iommu_type1_info_cap_migration *mig;
 	struct vfio_iommu_type1_info_dma_avail *avail;
+	struct vfio_info_cap_header *hdr;
 	struct type1_range *r;
 	u32 nr = 0, i = 0;
 
-	mig = type1_cap_add(caps, sizeof(*mig),
-			    VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1);
-	if (!mig)
-		return -ENOMEM;
+	hdr = vfio_info_cap_add(caps, sizeof(*mig),
+				VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, 1);
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
+	mig = container_of(hdr, typeof(*mig), header);
 	mig->flags = 0;
 	mig->pgsize_bitmap = (u64)1 << __ffs64(iommu->pgsize_bitmap);
 	mig->max_dirty_bitmap_size = TYPE1_DIRTY_BITMAP_BYTES_MAX;
 
-	avail = type1_cap_add(caps, sizeof(*avail),
-			      VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1);
-	if (!avail)
-		return -ENOMEM;
+	hdr = vfio_info_cap_add(caps, sizeof(*avail),
+				VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1);
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
+	avail = container_of(hdr, typeof(*avail), header);
 	avail->avail = iommu->dma_avail;
 
 	list_for_each_entry(r, &iommu->ranges, next)
@@ -1470,10 +1424,11 @@ static int type1_build_caps(struct type1_iommu *iommu, struct type1_caps *caps)
 	/* No IOMMU domain yet (or only emulated groups): no range cap. */
 	if (!nr)
 		return 0;
-	iovas = type1_cap_add(caps, struct_size(iovas, iova_ranges, nr),
-			      VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
-	if (!iovas)
-		return -ENOMEM;
+	hdr = vfio_info_cap_add(caps, struct_size(iovas, iova_ranges, nr),
+				VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1);
+	if (IS_ERR(hdr))
+		return PTR_ERR(hdr);
+	iovas = container_of(hdr, typeof(*iovas), header);
 	iovas->nr_iovas = nr;
 	list_for_each_entry(r, &iommu->ranges, next) {
 		iovas->iova_ranges[i].start = r->start;
@@ -1486,7 +1441,7 @@ static int type1_build_caps(struct type1_iommu *iommu, struct type1_caps *caps)
 static long type1_get_info(struct type1_iommu *iommu, void __user *arg)
 {
 	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
-	struct type1_caps caps = { .last = -1 };
+	struct vfio_info_cap caps = {};
 	/* Zeroed: the padding is copied out too. */
 	struct vfio_iommu_type1_info info = {};
 	long ret;
@@ -1513,7 +1468,7 @@ static long type1_get_info(struct type1_iommu *iommu, void __user *arg)
 			/* Too small: say how much is needed, no chain. */
 			info.argsz = sizeof(info) + caps.size;
 		} else {
-			type1_caps_shift(&caps, sizeof(info));
+			vfio_info_cap_shift(&caps, sizeof(info));
 			ret = -EFAULT;
 			if (copy_to_user(arg + sizeof(info), caps.buf,
 					 caps.size))
