@@ -1060,4 +1060,34 @@ TEST_F(type1, concurrent_map_unmap)
 	EXPECT_EQ(0, locked_vm_kib());
 }
 
+/* A new vaddr from another process moves the charge to that process. */
+TEST_F(type1, update_vaddr_from_child_moves_charge)
+{
+	uint64_t unmapped = 0;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA, MIB, RW));
+	ASSERT_EQ(0, unmap_dma(self->fd, IOVA, MIB, VFIO_DMA_UNMAP_FLAG_VADDR,
+			       &unmapped));
+	EXPECT_EQ(1024, locked_vm_kib());
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (locked_vm_kib() != 0)
+			_exit(1);
+		if (map_dma(self->fd, self->buf, IOVA, MIB,
+			    VFIO_DMA_MAP_FLAG_VADDR))
+			_exit(2);
+		_exit(locked_vm_kib() == 1024 ? 0 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, locked_vm_kib());
+	EXPECT_EQ(0, unmap_dma(self->fd, IOVA, MIB, 0, &unmapped));
+	EXPECT_EQ(MIB, unmapped);
+	EXPECT_EQ(0, locked_vm_kib());
+}
+
 TEST_HARNESS_MAIN
