@@ -1090,4 +1090,32 @@ TEST_F(type1, update_vaddr_from_child_moves_charge)
 	EXPECT_EQ(0, locked_vm_kib());
 }
 
+/* --- MMIO ---------------------------------------------------------------- */
+
+/*
+ * A device BAR mmap'ed through vfio-pci has no struct pages: it maps as
+ * is (for peer-to-peer DMA), pins nothing and charges nothing.
+ */
+TEST_F(type1, map_device_bar)
+{
+	struct vfio_region_info reg = {
+		.argsz = sizeof(reg),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	uint64_t unmapped = 0;
+	void *bar;
+
+	ASSERT_EQ(0, ioctl_errno(self->u.device, VFIO_DEVICE_GET_REGION_INFO,
+				 &reg));
+	ASSERT_TRUE(!!(reg.flags & VFIO_REGION_INFO_FLAG_MMAP));
+	bar = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   self->u.device, reg.offset);
+	ASSERT_NE(MAP_FAILED, bar);
+	EXPECT_EQ(0, map_dma(self->fd, bar, IOVA, reg.size, RW));
+	EXPECT_EQ(0, locked_vm_kib());
+	EXPECT_EQ(0, unmap_dma(self->fd, IOVA, reg.size, 0, &unmapped));
+	EXPECT_EQ(reg.size, unmapped);
+	munmap(bar, reg.size);
+}
+
 TEST_HARNESS_MAIN

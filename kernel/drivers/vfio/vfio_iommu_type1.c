@@ -476,6 +476,12 @@ static int type1_charge(struct type1_dma *dma, long npage)
 	return ret;
 }
 
+/* Not ordinary memory: MMIO without a struct page, or a reserved page. */
+static bool type1_pfn_reserved(unsigned long pfn)
+{
+	return !pfn_valid(pfn) || PageReserved(pfn_to_page(pfn));
+}
+
 /*
  * Reserved pages (the zero page, MMIO) are not the user's memory and are
  * never charged; neither are pages an emulated device pinned already.
@@ -512,6 +518,49 @@ static int type1_map_run(struct type1_iommu *iommu, struct type1_domain *only,
 unmap_mapped_domains:
 	list_for_each_entry_continue_reverse(d, &iommu->domains, next)
 		iommu_unmap(d->domain, iova, len);
+	return ret;
+}
+
+/*
+ * The pfn behind @vaddr in a VM_PFNMAP mapping (another device's BAR, for
+ * peer-to-peer DMA): no struct page to pin, so only MMIO is accepted.
+ * Called with @mm's mmap lock held for read; faulting the pfn in may drop
+ * and retake it, hence the fresh lookup each round.
+ */
+static int type1_pfnmap_pfn(struct mm_struct *mm, unsigned long vaddr,
+			    bool write, unsigned long *pfn)
+{
+	struct follow_pfnmap_args args = { .address = vaddr };
+	struct vm_area_struct *vma;
+	bool unlocked;
+	int ret;
+
+again:
+	vma = vma_lookup(mm, vaddr);
+	if (!vma || !(vma->vm_flags & VM_PFNMAP))
+		return -EFAULT;
+	args.vma = vma;
+	ret = follow_pfnmap_start(&args);
+	if (ret) {
+		unlocked = false;
+		ret = fixup_user_fault(mm, vaddr, FAULT_FLAG_REMOTE |
+				       (write ? FAULT_FLAG_WRITE : 0),
+				       &unlocked);
+		if (unlocked)
+			goto again;
+		if (ret)
+			return ret;
+		ret = follow_pfnmap_start(&args);
+		if (ret)
+			return ret;
+	}
+	if (write && !args.writable)
+		ret = -EFAULT;
+	else
+		*pfn = args.pfn;
+	follow_pfnmap_end(&args);
+	if (!ret && !type1_pfn_reserved(*pfn))
+		ret = -EFAULT;
 	return ret;
 }
 
@@ -566,11 +615,26 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 
 		mmap_read_lock(mm);
 		got = pin_user_pages_remote(mm, vaddr, want, gup, pages, NULL);
-		mmap_read_unlock(mm);
 		if (got <= 0) {
-			ret = got ? got : -EFAULT;
-			break;
+			unsigned long pfn;
+
+			/* No page to pin: MMIO, mapped as is, uncharged. */
+			ret = type1_pfnmap_pfn(mm, vaddr, gup & FOLL_WRITE,
+					       &pfn);
+			mmap_read_unlock(mm);
+			if (ret) {
+				if (got < 0)
+					ret = got;
+				break;
+			}
+			ret = type1_map_run(iommu, only, iova, PFN_PHYS(pfn),
+					    PAGE_SIZE, dma->prot);
+			if (ret)
+				break;
+			*done += PAGE_SIZE;
+			continue;
 		}
+		mmap_read_unlock(mm);
 
 		for (i = 0; i < got; i++)
 			if (type1_page_chargeable(dma, pages[i],
@@ -615,21 +679,28 @@ free_batch:
 }
 
 /*
- * Unpin a physically contiguous run that was mapped at @iova and
- * return how many of its pages were charged.
+ * Unpin a physically contiguous run that was mapped at @iova and return
+ * how many of its pages were charged. MMIO and reserved pages were never
+ * pinned (GUP takes no reference on the zero page).
  */
 static long type1_release_run(struct type1_dma *dma, dma_addr_t iova,
 			      phys_addr_t phys, size_t len)
 {
-	unsigned long pfn = PHYS_PFN(phys), n = len >> PAGE_SHIFT, i;
+	unsigned long pfn = PHYS_PFN(phys), n = len >> PAGE_SHIFT, i, j;
 	long uncharge = 0;
 
-	for (i = 0; i < n; i++)
-		if (type1_page_chargeable(dma, pfn_to_page(pfn + i),
-					  iova + (i << PAGE_SHIFT)))
-			uncharge++;
-	unpin_user_page_range_dirty_lock(pfn_to_page(pfn), n,
-					 dma->prot & IOMMU_WRITE);
+	for (i = 0; i < n; i = j) {
+		if (type1_pfn_reserved(pfn + i)) {
+			j = i + 1;
+			continue;
+		}
+		for (j = i; j < n && !type1_pfn_reserved(pfn + j); j++)
+			if (type1_page_chargeable(dma, pfn_to_page(pfn + j),
+						  iova + (j << PAGE_SHIFT)))
+				uncharge++;
+		unpin_user_page_range_dirty_lock(pfn_to_page(pfn + i), j - i,
+						 dma->prot & IOMMU_WRITE);
+	}
 	return uncharge;
 }
 
