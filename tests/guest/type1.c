@@ -1118,4 +1118,26 @@ TEST_F(type1, map_device_bar)
 	munmap(bar, reg.size);
 }
 
+/* The same through sysfs' resource0 (remap_pfn_range: PTEs present). */
+TEST_F(type1, map_sysfs_bar)
+{
+	uint64_t unmapped = 0, size = MIB;
+	char path[128];
+	void *bar;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource0",
+		 self->u.bdf);
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd) TH_LOG("%s: %m", path);
+	bar = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, bar) TH_LOG("mmap %s: %m", path);
+	EXPECT_EQ(0, map_dma(self->fd, bar, IOVA, size, RW));
+	EXPECT_EQ(0, locked_vm_kib());
+	EXPECT_EQ(0, unmap_dma(self->fd, IOVA, size, 0, &unmapped));
+	EXPECT_EQ(size, unmapped);
+	munmap(bar, size);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
