@@ -11,6 +11,7 @@
  * Clean-room implementation of the ABI in <uapi/linux/vfio.h> and
  * Documentation/driver-api/vfio.rst.
  */
+#include <kunit/visibility.h>
 #include <linux/bitmap.h>
 #include <linux/bitops.h>
 #include <linux/iommu.h>
@@ -27,6 +28,7 @@
 #include <linux/vfio.h>
 
 #include "vfio.h"
+#include "vfio_iommu_type1.h"
 
 static bool allow_unsafe_interrupts;
 module_param(allow_unsafe_interrupts, bool, 0644);
@@ -2267,7 +2269,8 @@ out_unlock:
 	return ret;
 }
 
-static const struct vfio_iommu_driver_ops type1_ops = {
+/* Visible to vfio_iommu_type1_kunit, which drives the hooks directly. */
+VISIBLE_IF_KUNIT const struct vfio_iommu_driver_ops vfio_iommu_type1_ops = {
 	.name			= "vfio-iommu-type1",
 	.owner			= THIS_MODULE,
 	.open			= type1_open,
@@ -2281,15 +2284,16 @@ static const struct vfio_iommu_driver_ops type1_ops = {
 	.unregister_device	= type1_unregister_device,
 	.dma_rw			= type1_dma_rw,
 };
+EXPORT_SYMBOL_IF_KUNIT(vfio_iommu_type1_ops);
 
 static int __init type1_init(void)
 {
-	return vfio_register_iommu_driver(&type1_ops);
+	return vfio_register_iommu_driver(&vfio_iommu_type1_ops);
 }
 
 static void __exit type1_exit(void)
 {
-	vfio_unregister_iommu_driver(&type1_ops);
+	vfio_unregister_iommu_driver(&vfio_iommu_type1_ops);
 }
 
 module_init(type1_init);

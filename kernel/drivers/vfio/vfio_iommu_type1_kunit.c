@@ -1,0 +1,320 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the type1 backend's emulated-IOMMU hooks: pin_pages,
+ * unpin_pages, dma_rw and the dma_unmap notification. No mediated-device
+ * driver exists in the guest to reach them from user space, so the tests
+ * drive the backend's ops directly: a container with one emulated group,
+ * user memory from kunit_vm_mmap() in the test thread's own mm, and a
+ * fake device whose dma_unmap unpins what it pinned.
+ */
+#include <kunit/test.h>
+#include <linux/iommu.h>
+#include <linux/mman.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/uaccess.h>
+
+#include "vfio.h"
+#include "vfio_iommu_type1.h"
+
+#define T1_IOVA		0x100000UL
+#define T1_PAGES	4
+
+static const struct vfio_iommu_driver_ops *ops = &vfio_iommu_type1_ops;
+
+/**
+ * struct t1_ctx - one test's container and its fake device
+ * @vdev: the device registered with the backend
+ * @iommu: the backend's state
+ * @group: an iommu_group standing for an mdev's group
+ * @user: kunit_vm_mmap() area: ioctl arguments, then the mapped pages
+ * @pinned: pages @vdev holds, from T1_IOVA, for its dma_unmap to drop
+ * @notified: dma_unmap calls seen
+ * @last_iova: the last dma_unmap's range
+ * @last_len: ditto
+ */
+struct t1_ctx {
+	struct vfio_device vdev;
+	void *iommu;
+	struct iommu_group *group;
+	unsigned long user;
+	int pinned;
+	int notified;
+	u64 last_iova;
+	u64 last_len;
+};
+
+/* The unmap notification: drop every pin inside the range. */
+static void t1_dma_unmap(struct vfio_device *vdev, u64 iova, u64 length)
+{
+	struct t1_ctx *ctx = container_of(vdev, struct t1_ctx, vdev);
+
+	ctx->notified++;
+	ctx->last_iova = iova;
+	ctx->last_len = length;
+	if (ctx->pinned && iova <= T1_IOVA && T1_IOVA < iova + length) {
+		ops->unpin_pages(ctx->iommu, T1_IOVA, ctx->pinned);
+		ctx->pinned = 0;
+	}
+}
+
+static const struct vfio_device_ops t1_dev_ops = {
+	.name = "type1-kunit",
+	.dma_unmap = t1_dma_unmap,
+};
+
+static unsigned long t1_data(struct t1_ctx *ctx)
+{
+	return ctx->user + PAGE_SIZE;
+}
+
+static int t1_map(struct t1_ctx *ctx, u64 iova, unsigned long vaddr,
+		  u64 size, u32 flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = flags,
+		.vaddr = vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	if (copy_to_user((void __user *)ctx->user, &map, sizeof(map)))
+		return -EFAULT;
+	return ops->ioctl(ctx->iommu, VFIO_IOMMU_MAP_DMA, ctx->user);
+}
+
+static int t1_unmap(struct t1_ctx *ctx, u64 iova, u64 size, u64 *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap),
+		.iova = iova,
+		.size = size,
+	};
+	int ret;
+
+	if (copy_to_user((void __user *)ctx->user, &unmap, sizeof(unmap)))
+		return -EFAULT;
+	ret = ops->ioctl(ctx->iommu, VFIO_IOMMU_UNMAP_DMA, ctx->user);
+	if (copy_from_user(&unmap, (void __user *)ctx->user, sizeof(unmap)))
+		return -EFAULT;
+	*unmapped = unmap.size;
+	return ret;
+}
+
+static long t1_locked_vm(void)
+{
+	return READ_ONCE(current->mm->locked_vm);
+}
+
+/* A v2 (or v1) container with one emulated group and user memory. */
+static struct t1_ctx *t1_setup(struct kunit *test, unsigned long type,
+			       bool with_device)
+{
+	struct t1_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->user = kunit_vm_mmap(test, NULL, 0, (T1_PAGES + 1) * PAGE_SIZE,
+				  PROT_READ | PROT_WRITE,
+				  MAP_ANONYMOUS | MAP_PRIVATE, 0);
+	KUNIT_ASSERT_NE_MSG(test, ctx->user, 0, "no user memory");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_VALUE(ctx->user));
+	ctx->group = iommu_group_alloc();
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->group));
+	ctx->iommu = ops->open(type);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->iommu));
+	KUNIT_ASSERT_EQ(test, ops->attach_group(ctx->iommu, ctx->group,
+						VFIO_EMULATED_IOMMU), 0);
+	ctx->vdev.ops = &t1_dev_ops;
+	if (with_device)
+		ops->register_device(ctx->iommu, &ctx->vdev);
+	return ctx;
+}
+
+static void t1_teardown(struct t1_ctx *ctx, bool with_device)
+{
+	if (ctx->pinned)
+		ops->unpin_pages(ctx->iommu, T1_IOVA, ctx->pinned);
+	if (with_device)
+		ops->unregister_device(ctx->iommu, &ctx->vdev);
+	ops->detach_group(ctx->iommu, ctx->group);
+	ops->release(ctx->iommu);
+	iommu_group_put(ctx->group);
+}
+
+/* Without an IOMMU domain, a mapping pins nothing until a device pins. */
+static void pin_charges_once(struct kunit *test)
+{
+	struct t1_ctx *ctx = t1_setup(test, VFIO_TYPE1v2_IOMMU, true);
+	struct page *pages[2], *again[2];
+	long base = t1_locked_vm();
+
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, T1_IOVA, t1_data(ctx),
+				     T1_PAGES * PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE), 0);
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base);
+
+	KUNIT_ASSERT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, T1_IOVA,
+					     2, IOMMU_READ | IOMMU_WRITE,
+					     pages), 2);
+	ctx->pinned = 2;
+	KUNIT_EXPECT_NOT_NULL(test, pages[0]);
+	KUNIT_EXPECT_NOT_NULL(test, pages[1]);
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base + 2);
+
+	/* Pinning again counts, but charges nothing more. */
+	KUNIT_ASSERT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, T1_IOVA,
+					     2, IOMMU_READ, again), 2);
+	KUNIT_EXPECT_PTR_EQ(test, again[0], pages[0]);
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base + 2);
+	ops->unpin_pages(ctx->iommu, T1_IOVA, 2);
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base + 2);
+	ops->unpin_pages(ctx->iommu, T1_IOVA, 2);
+	ctx->pinned = 0;
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base);
+	t1_teardown(ctx, true);
+}
+
+static void pin_errors(struct kunit *test)
+{
+	struct t1_ctx *ctx = t1_setup(test, VFIO_TYPE1v2_IOMMU, false);
+	struct page *pages[2];
+
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, T1_IOVA, t1_data(ctx),
+				     T1_PAGES * PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ), 0);
+	/* No device would hear about unmaps. */
+	KUNIT_EXPECT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, T1_IOVA,
+					     1, IOMMU_READ, pages), -EINVAL);
+	ops->register_device(ctx->iommu, &ctx->vdev);
+	KUNIT_EXPECT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, T1_IOVA,
+					     1, IOMMU_READ, NULL), -EINVAL);
+	/* Not mapped. */
+	KUNIT_EXPECT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group,
+					     T1_IOVA + T1_PAGES * PAGE_SIZE,
+					     1, IOMMU_READ, pages), -EINVAL);
+	/* More rights than the mapping gives. */
+	KUNIT_EXPECT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, T1_IOVA,
+					     1, IOMMU_WRITE, pages), -EPERM);
+	/* Running off the end unwinds what was pinned. */
+	KUNIT_EXPECT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group,
+					     T1_IOVA + (T1_PAGES - 1) *
+					     PAGE_SIZE, 2, IOMMU_READ, pages),
+			-EINVAL);
+	KUNIT_EXPECT_NULL(test, pages[0]);
+	t1_teardown(ctx, true);
+}
+
+/* v1 containers predate emulated devices. */
+static void pin_needs_v2(struct kunit *test)
+{
+	struct t1_ctx *ctx = t1_setup(test, VFIO_TYPE1_IOMMU, true);
+	struct page *pages[1];
+
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, T1_IOVA, t1_data(ctx), PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ), 0);
+	KUNIT_EXPECT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, T1_IOVA,
+					     1, IOMMU_READ, pages), -EACCES);
+	t1_teardown(ctx, true);
+}
+
+/* An unmap asks the device to unpin first, then succeeds. */
+static void unmap_notifies_device(struct kunit *test)
+{
+	struct t1_ctx *ctx = t1_setup(test, VFIO_TYPE1v2_IOMMU, true);
+	long base = t1_locked_vm();
+	struct page *pages[3];
+	u64 unmapped = 0;
+
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, T1_IOVA, t1_data(ctx),
+				     T1_PAGES * PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE), 0);
+	KUNIT_ASSERT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, T1_IOVA,
+					     3, IOMMU_WRITE, pages), 3);
+	ctx->pinned = 3;
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base + 3);
+	KUNIT_EXPECT_EQ(test, t1_unmap(ctx, T1_IOVA, T1_PAGES * PAGE_SIZE,
+				       &unmapped), 0);
+	KUNIT_EXPECT_EQ(test, unmapped, T1_PAGES * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, ctx->notified, 1);
+	KUNIT_EXPECT_EQ(test, ctx->last_iova, T1_IOVA);
+	KUNIT_EXPECT_EQ(test, ctx->last_len, T1_PAGES * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, ctx->pinned, 0);
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base);
+	t1_teardown(ctx, true);
+}
+
+/* dma_rw copies through the user's mappings, across their boundary. */
+static void dma_rw_roundtrip(struct kunit *test)
+{
+	struct t1_ctx *ctx = t1_setup(test, VFIO_TYPE1v2_IOMMU, true);
+	char out[32] = "written by the emulated device", in[32] = {};
+	u64 iova = T1_IOVA + PAGE_SIZE - 8;
+
+	/* Two adjacent mappings of adjacent user pages. */
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, T1_IOVA, t1_data(ctx), PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE), 0);
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, T1_IOVA + PAGE_SIZE,
+				     t1_data(ctx) + PAGE_SIZE, PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE), 0);
+	KUNIT_EXPECT_EQ(test, ops->dma_rw(ctx->iommu, iova, out, sizeof(out),
+					  true), 0);
+	KUNIT_EXPECT_EQ(test, copy_from_user(in, (void __user *)
+					     (t1_data(ctx) + PAGE_SIZE - 8),
+					     sizeof(in)), 0);
+	KUNIT_EXPECT_MEMEQ(test, in, out, sizeof(out));
+	memset(in, 0, sizeof(in));
+	KUNIT_EXPECT_EQ(test, ops->dma_rw(ctx->iommu, iova, in, sizeof(in),
+					  false), 0);
+	KUNIT_EXPECT_MEMEQ(test, in, out, sizeof(out));
+
+	/* Unmapped, and read-only. */
+	KUNIT_EXPECT_EQ(test, ops->dma_rw(ctx->iommu, T1_IOVA + 8 * PAGE_SIZE,
+					  in, 8, false), -EINVAL);
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, T1_IOVA + 2 * PAGE_SIZE,
+				     t1_data(ctx) + 2 * PAGE_SIZE, PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ), 0);
+	KUNIT_EXPECT_EQ(test, ops->dma_rw(ctx->iommu, T1_IOVA + 2 * PAGE_SIZE,
+					  out, 8, true), -EPERM);
+	t1_teardown(ctx, true);
+}
+
+/* With only an emulated group: no IOVA ranges, no vaddr updates. */
+static void emulated_only_container(struct kunit *test)
+{
+	struct t1_ctx *ctx = t1_setup(test, VFIO_TYPE1v2_IOMMU, true);
+
+	KUNIT_EXPECT_EQ(test, ops->ioctl(ctx->iommu, VFIO_CHECK_EXTENSION,
+					 VFIO_UPDATE_VADDR), 0);
+	KUNIT_EXPECT_EQ(test, ops->ioctl(ctx->iommu, VFIO_CHECK_EXTENSION,
+					 VFIO_DMA_CC_IOMMU), 1);
+	/* Any IOVA is fine without a domain to constrain it. */
+	KUNIT_EXPECT_EQ(test, t1_map(ctx, 0xfee00000, t1_data(ctx), PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ), 0);
+	t1_teardown(ctx, true);
+}
+
+static struct kunit_case type1_emulated_cases[] = {
+	KUNIT_CASE(pin_charges_once),
+	KUNIT_CASE(pin_errors),
+	KUNIT_CASE(pin_needs_v2),
+	KUNIT_CASE(unmap_notifies_device),
+	KUNIT_CASE(dma_rw_roundtrip),
+	KUNIT_CASE(emulated_only_container),
+	{}
+};
+
+static struct kunit_suite type1_emulated_suite = {
+	.name = "vfio_iommu_type1_emulated",
+	.test_cases = type1_emulated_cases,
+};
+
+kunit_test_suite(type1_emulated_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests of the type1 backend's emulated-IOMMU hooks");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
