@@ -298,6 +298,79 @@ static void emulated_only_container(struct kunit *test)
 	t1_teardown(ctx, true);
 }
 
+/* DIRTY_PAGES on the container; GET_BITMAP's bitmap lands in @bits. */
+static int t1_dirty(struct t1_ctx *ctx, u32 flags, u64 iova, u64 size,
+		    u64 *bits)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap d;
+		struct vfio_iommu_type1_dirty_bitmap_get r;
+	} __packed arg = {
+		.d.argsz = sizeof(arg),
+		.d.flags = flags,
+		.r.iova = iova,
+		.r.size = size,
+		.r.bitmap.pgsize = PAGE_SIZE,
+		.r.bitmap.size = sizeof(u64),
+		.r.bitmap.data = (u64 __user *)(ctx->user + 512),
+	};
+	int ret;
+
+	if (copy_to_user((void __user *)ctx->user, &arg, sizeof(arg)) ||
+	    clear_user((void __user *)(ctx->user + 512), sizeof(u64)))
+		return -EFAULT;
+	ret = ops->ioctl(ctx->iommu, VFIO_IOMMU_DIRTY_PAGES, ctx->user);
+	if (!ret && bits && copy_from_user(bits, arg.r.bitmap.data,
+					   sizeof(u64)))
+		return -EFAULT;
+	return ret;
+}
+
+/*
+ * Emulated devices dirty only what they pin or write: a pinned page is
+ * reported until it is unpinned and reported once more; dma_rw writes
+ * are reported once.
+ */
+static void dirty_from_pins_and_writes(struct kunit *test)
+{
+	struct t1_ctx *ctx = t1_setup(test, VFIO_TYPE1v2_IOMMU, true);
+	u32 get = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	u64 size = T1_PAGES * PAGE_SIZE, bits = ~0ULL;
+	struct page *pages[1];
+	char byte = 1;
+
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, T1_IOVA, t1_data(ctx), size,
+				     VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE), 0);
+	KUNIT_ASSERT_EQ(test, t1_dirty(ctx, VFIO_IOMMU_DIRTY_PAGES_FLAG_START,
+				       0, 0, NULL), 0);
+	KUNIT_EXPECT_EQ(test, t1_dirty(ctx, get, T1_IOVA, size, &bits), 0);
+	KUNIT_EXPECT_EQ(test, bits, 0ULL);
+
+	KUNIT_ASSERT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group,
+					     T1_IOVA + PAGE_SIZE, 1,
+					     IOMMU_WRITE, pages), 1);
+	KUNIT_EXPECT_EQ(test, ops->dma_rw(ctx->iommu, T1_IOVA + 3 * PAGE_SIZE,
+					  &byte, 1, true), 0);
+	KUNIT_EXPECT_EQ(test, t1_dirty(ctx, get, T1_IOVA, size, &bits), 0);
+	KUNIT_EXPECT_EQ(test, bits, 0xaULL);
+	/* Still pinned: still dirty. The write is old news. */
+	KUNIT_EXPECT_EQ(test, t1_dirty(ctx, get, T1_IOVA, size, &bits), 0);
+	KUNIT_EXPECT_EQ(test, bits, 0x2ULL);
+	/* Unpinned: reported once more, as it may have been written since. */
+	ops->unpin_pages(ctx->iommu, T1_IOVA + PAGE_SIZE, 1);
+	KUNIT_EXPECT_EQ(test, t1_dirty(ctx, get, T1_IOVA, size, &bits), 0);
+	KUNIT_EXPECT_EQ(test, bits, 0x2ULL);
+	KUNIT_EXPECT_EQ(test, t1_dirty(ctx, get, T1_IOVA, size, &bits), 0);
+	KUNIT_EXPECT_EQ(test, bits, 0ULL);
+
+	KUNIT_EXPECT_EQ(test, t1_dirty(ctx, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP,
+				       0, 0, NULL), 0);
+	KUNIT_EXPECT_EQ(test, t1_dirty(ctx, get, T1_IOVA, size, &bits),
+			-EINVAL);
+	t1_teardown(ctx, true);
+}
+
 static struct kunit_case type1_emulated_cases[] = {
 	KUNIT_CASE(pin_charges_once),
 	KUNIT_CASE(pin_errors),
@@ -305,6 +378,7 @@ static struct kunit_case type1_emulated_cases[] = {
 	KUNIT_CASE(unmap_notifies_device),
 	KUNIT_CASE(dma_rw_roundtrip),
 	KUNIT_CASE(emulated_only_container),
+	KUNIT_CASE(dirty_from_pins_and_writes),
 	{}
 };
 
