@@ -11,6 +11,7 @@
 #include <linux/iommu.h>
 #include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/pci.h>
 #include <linux/sched/mm.h>
 #include <linux/uaccess.h>
 
@@ -371,6 +372,73 @@ static void dirty_from_pins_and_writes(struct kunit *test)
 	t1_teardown(ctx, true);
 }
 
+/*
+ * A real IOMMU group joining a container whose mappings were made with
+ * only an emulated group: the mappings are pinned and replayed into the
+ * new domain (edu's, on q35-intel), pages an emulated device holds are
+ * not charged twice, and when the group leaves again only those stay.
+ */
+static void replay_into_first_domain(struct kunit *test)
+{
+	u64 size = T1_PAGES * PAGE_SIZE;
+	struct iommu_group *edu_group;
+	struct iommu_domain *domain;
+	struct pci_dev *edu;
+	struct page *pages[1];
+	struct t1_ctx *ctx;
+	long base;
+	int i;
+
+	edu = pci_get_device(0x1234, 0x11e8, NULL);
+	if (!edu)
+		kunit_skip(test, "no edu device");
+	edu_group = iommu_group_get(&edu->dev);
+	if (!edu_group) {
+		pci_dev_put(edu);
+		kunit_skip(test, "edu has no IOMMU group");
+	}
+	if (iommu_group_claim_dma_owner(edu_group, test)) {
+		iommu_group_put(edu_group);
+		pci_dev_put(edu);
+		kunit_skip(test, "edu's group is in use");
+	}
+
+	ctx = t1_setup(test, VFIO_TYPE1v2_IOMMU, true);
+	base = t1_locked_vm();
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, T1_IOVA, t1_data(ctx), size,
+				     VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE), 0);
+	KUNIT_ASSERT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, T1_IOVA,
+					     1, IOMMU_WRITE, pages), 1);
+	ctx->pinned = 1;
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base + 1);
+
+	KUNIT_ASSERT_EQ(test, ops->attach_group(ctx->iommu, edu_group,
+						VFIO_IOMMU), 0);
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base + T1_PAGES);
+	domain = iommu_get_domain_for_dev(&edu->dev);
+	KUNIT_ASSERT_NOT_NULL(test, domain);
+	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, T1_IOVA),
+			page_to_phys(pages[0]));
+	for (i = 1; i < T1_PAGES; i++)
+		KUNIT_EXPECT_NE(test, iommu_iova_to_phys(domain, T1_IOVA +
+							 i * PAGE_SIZE), 0);
+	/* The domain's reserved MSI window now constrains new mappings. */
+	KUNIT_EXPECT_EQ(test, t1_map(ctx, 0xfee00000, t1_data(ctx), PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ), -EINVAL);
+
+	ops->detach_group(ctx->iommu, edu_group);
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base + 1);
+	iommu_group_release_dma_owner(edu_group);
+	iommu_group_put(edu_group);
+	pci_dev_put(edu);
+
+	ops->unpin_pages(ctx->iommu, T1_IOVA, 1);
+	ctx->pinned = 0;
+	KUNIT_EXPECT_EQ(test, t1_locked_vm(), base);
+	t1_teardown(ctx, true);
+}
+
 static struct kunit_case type1_emulated_cases[] = {
 	KUNIT_CASE(pin_charges_once),
 	KUNIT_CASE(pin_errors),
@@ -379,6 +447,7 @@ static struct kunit_case type1_emulated_cases[] = {
 	KUNIT_CASE(dma_rw_roundtrip),
 	KUNIT_CASE(emulated_only_container),
 	KUNIT_CASE(dirty_from_pins_and_writes),
+	KUNIT_CASE(replay_into_first_domain),
 	{}
 };
 
