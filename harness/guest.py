@@ -52,6 +52,7 @@ class Guest:
         self._seq = 0
         self._console_seen = 0
         self._proc: pexpect.spawn | None = None
+        self._qmp = None  # type: ignore[var-annotated]
 
     # --- life cycle -----------------------------------------------------
     def start(self) -> "Guest":
@@ -61,9 +62,13 @@ class Guest:
         start = time.monotonic()
         self._shell_log = self.console_log.with_suffix(".shell.log").open(
             "w", errors="replace")
-        self._proc = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8",
-                                   codec_errors="replace", timeout=None,
-                                   echo=False)
+        # QEMU's own messages (vIOMMU faults, device errors) go to a file
+        # of their own, not into the shell's output.
+        self.qemu_log.write_text("")
+        self._proc = pexpect.spawn(
+            "/bin/sh", ["-c", 'exec "$@" 2>>"$0"', str(self.qemu_log), *cmd],
+            encoding="utf-8", codec_errors="replace", timeout=None,
+            echo=False)
         self._proc.logfile_read = self._shell_log
         try:
             self._proc.expect_exact(_READY, timeout=BOOT_TIMEOUT)
@@ -75,7 +80,8 @@ class Guest:
                 f"guest {why} before its shell came up "
                 f"(machine {self.topology.name}, accel {self.boot.accel}); "
                 f"qemu: {' '.join(cmd)}\nlast console lines:\n"
-                f"{tail(self.console())}\nshell port:\n{tail(shell)}") from None
+                f"{tail(self.console())}\nshell port:\n{tail(shell)}\n"
+                f"qemu said:\n{tail(self.qemu_log.read_text())}") from None
         self._sync()
         self.boot_seconds = time.monotonic() - start
         report = splat.find(self.console())
@@ -114,14 +120,46 @@ class Guest:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.isalive()
 
+    # --- QMP --------------------------------------------------------------
+    def qmp(self, command: str, **args: object) -> object:
+        """Run a QMP command (e.g. device_del) and return its result."""
+        from qemu.qmp.legacy import QEMUMonitorProtocol
+
+        if self._qmp is None:
+            if self.boot.qmp_socket is None:
+                raise BootError("this guest was started without QMP")
+            self._qmp = QEMUMonitorProtocol(str(self.boot.qmp_socket))
+            self._qmp.connect()
+        return self._qmp.cmd(command, **args)
+
+    def qmp_event(self, name: str, timeout: float = 30.0) -> dict:
+        """Wait for the next QMP event called `name`; return it."""
+        if self._qmp is None:
+            raise BootError("no QMP connection: run a command first")
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            event = self._qmp.pull_event(wait=left)
+            if event and event.get("event") == name:
+                return event
+        raise GuestTimeout(f"no QMP {name} event within {timeout:.0f}s")
+
     def kill(self) -> None:
+        if self._qmp is not None:
+            self._qmp.close()
+            self._qmp = None
         if self._proc is not None:
             self._proc.close(force=True)
             self._proc = None
             self._shell_log.close()
+            if self.boot.qmp_socket:
+                self.boot.qmp_socket.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.kill()
+
+    @property
+    def qemu_log(self) -> Path:
+        return self.console_log.with_suffix(".qemu.log")
 
     # --- console --------------------------------------------------------
     def console(self) -> str:

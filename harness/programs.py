@@ -7,6 +7,7 @@ source so pytest can collect them without a build or a guest.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -25,6 +26,21 @@ _TEST_F = re.compile(r"^\s*TEST_F(?:_SIGNAL|_TIMEOUT)?\s*\(\s*(\w+)\s*,\s*(\w+)"
 _VARIANT = re.compile(r"^\s*FIXTURE_VARIANT_ADD\s*\(\s*(\w+)\s*,\s*(\w+)",
                       re.M)
 _DIRECTIVE = re.compile(r"^\s*//\s*harness:\s*(.*)$", re.M)
+_XFAIL = re.compile(r"^\s*//\s*xfail\((\w+)(?::([\w.*?\[\]-]+))?\):\s*(.+)$",
+                    re.M)
+
+
+@dataclass(frozen=True)
+class Xfail:
+    """`// xfail(MODSET[:CASE-GLOB]): why` — a known, written-down gap."""
+
+    modset: str
+    pattern: str
+    reason: str
+
+    def applies(self, modset: str, case: str) -> bool:
+        return modset == self.modset and fnmatch.fnmatchcase(case,
+                                                             self.pattern)
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,14 @@ class ProgramInfo:
 
     cases: list[str]
     options: dict[str, str] = field(default_factory=dict)
+    xfails: list[Xfail] = field(default_factory=list)
+
+    def xfail(self, modset: str, case: str) -> str | None:
+        """Why `case` is expected to fail on `modset`, if it is."""
+        for x in self.xfails:
+            if x.applies(modset, case):
+                return x.reason
+        return None
 
     @property
     def machine(self) -> str | None:
@@ -73,9 +97,15 @@ def parse_options(source: str) -> dict[str, str]:
     return options
 
 
+def parse_xfails(source: str) -> list[Xfail]:
+    return [Xfail(m, pattern or "*", reason.strip())
+            for m, pattern, reason in _XFAIL.findall(source)]
+
+
 def program_info(path: Path) -> ProgramInfo:
     text = path.read_text()
-    return ProgramInfo(list_cases(text), parse_options(text))
+    return ProgramInfo(list_cases(text), parse_options(text),
+                       parse_xfails(text))
 
 
 def compile_command(layout: Layout, source: Path, output: Path) -> list[str]:

@@ -5,6 +5,8 @@
  * of its own (machine q35-intel).
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "vfio_test.h"
 #include "kselftest_harness.h"
@@ -242,6 +244,57 @@ TEST_F(group, two_groups_one_container)
 	close(dev1);
 	close(dev2);
 	close(group2);
+}
+
+/*
+ * Unbinding the driver waits for the user: the device fd stays usable
+ * until closed, and only then does the unbind finish and the group go.
+ */
+TEST_F(group, unbind_waits_for_the_user)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	char path[PATH_MAX], driver[64];
+	struct timespec t0, t1;
+	int device, status;
+	pid_t child;
+
+	ASSERT_EQ(0, ioctl(self->group, VFIO_GROUP_SET_CONTAINER,
+			   &self->container));
+	ASSERT_EQ(0, ioctl(self->container, VFIO_SET_IOMMU,
+			   VFIO_TYPE1v2_IOMMU));
+	device = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->bdf);
+	ASSERT_LE(0, device);
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		/* The fork copied the fds: drop them, or we wait on ourselves. */
+		close(device);
+		close(self->group);
+		close(self->container);
+		snprintf(path, sizeof(path),
+			 "/sys/bus/pci/devices/%s/driver/unbind", self->bdf);
+		_exit(sysfs_write(path, self->bdf) ? 1 : 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	usleep(500 * 1000);
+	/* The unbind is still waiting, and the device still answers. */
+	EXPECT_EQ(0, waitpid(child, &status, WNOHANG));
+	EXPECT_EQ(0, ioctl(device, VFIO_DEVICE_GET_INFO, &info));
+	close(device);
+	close(self->group);
+	self->group = -1;
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_LE(0.5, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	pci_driver(self->bdf, driver);
+	EXPECT_STREQ("", driver);
+	/* The last device of the group left: so did /dev/vfio/N. */
+	snprintf(path, sizeof(path), "/dev/vfio/%d", self->group_id);
+	EXPECT_NE(0, access(path, F_OK));
+	/* Put things back for the next case. */
+	ASSERT_EQ(0, pci_bind(self->bdf, "vfio-pci"));
 }
 
 TEST_HARNESS_MAIN

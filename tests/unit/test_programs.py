@@ -31,6 +31,16 @@ def test_options():
                                      "timeout": "30"}
 
 
+def test_xfail_directives():
+    from harness.programs import parse_xfails, ProgramInfo
+    xs = parse_xfails("// xfail(ours): interrupts come later\n"
+                      "// xfail(upstream:dev.*.map): 6.12 bug, fixed in 6.13\n")
+    info = ProgramInfo(["a.b", "dev.small.map"], {}, xs)
+    assert info.xfail("ours", "a.b") == "interrupts come later"
+    assert info.xfail("upstream", "dev.small.map") == "6.12 bug, fixed in 6.13"
+    assert info.xfail("upstream", "a.b") is None
+
+
 def test_exported_headers_come_before_the_hosts():
     layout = Layout(Path("/cache"), "6.12.1")
     cmd = compile_command(layout, Path("t.c"), Path("t"))

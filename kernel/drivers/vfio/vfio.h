@@ -143,6 +143,10 @@ bool vfio_container_enforced_coherent(struct vfio_container *container);
 int vfio_container_init(void);
 void vfio_container_cleanup(void);
 
+/* virqfd.c */
+int vfio_virqfd_init(void);
+void vfio_virqfd_exit(void);
+
 /* vfio_main.c */
 struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
 					      char *name);

@@ -17,6 +17,7 @@
 #endif
 #include <linux/module.h>
 #include <linux/pm_runtime.h>
+#include <linux/pseudo_fs.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -26,6 +27,15 @@
 
 static struct class *vfio_device_class;
 static DEFINE_IDA(vfio_device_ida);
+
+/*
+ * A pseudo filesystem that gives each device an inode: every file opened
+ * on the device shares that inode's address space, so a driver can zap
+ * all user mappings of the device at once (unmap_mapping_range()).
+ */
+#define VFIO_FS_MAGIC	0x5646494f	/* "VFIO" */
+static struct vfsmount *vfio_fs_mount;
+static int vfio_fs_count;		/* users of vfio_fs_mount */
 /* Device sets by set_id; the xarray's lock serializes set creation. */
 static DEFINE_XARRAY(vfio_device_sets);
 
@@ -146,6 +156,38 @@ EXPORT_SYMBOL_GPL(vfio_find_device_in_devset);
 
 /* --- allocation and registration --------------------------------------- */
 
+static int vfio_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, VFIO_FS_MAGIC) ? 0 : -ENOMEM;
+}
+
+static struct file_system_type vfio_fs_type = {
+	.name			= "vfio",
+	.owner			= THIS_MODULE,
+	.init_fs_context	= vfio_fs_init_fs_context,
+	.kill_sb		= kill_anon_super,
+};
+
+static struct inode *vfio_fs_inode_new(void)
+{
+	struct inode *inode;
+	int ret;
+
+	ret = simple_pin_fs(&vfio_fs_type, &vfio_fs_mount, &vfio_fs_count);
+	if (ret)
+		return ERR_PTR(ret);
+	inode = alloc_anon_inode(vfio_fs_mount->mnt_sb);
+	if (IS_ERR(inode))
+		simple_release_fs(&vfio_fs_mount, &vfio_fs_count);
+	return inode;
+}
+
+static void vfio_fs_inode_put(struct inode *inode)
+{
+	iput(inode);
+	simple_release_fs(&vfio_fs_mount, &vfio_fs_count);
+}
+
 static void vfio_device_release(struct device *dev)
 {
 	struct vfio_device *device =
@@ -155,6 +197,7 @@ static void vfio_device_release(struct device *dev)
 	ida_free(&vfio_device_ida, device->index);
 	if (device->ops->release)
 		device->ops->release(device);
+	vfio_fs_inode_put(device->inode);
 	kvfree(device);
 }
 
@@ -191,10 +234,16 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 	device->dev = dev;
 	device->ops = ops;
 
+	device->inode = vfio_fs_inode_new();
+	if (IS_ERR(device->inode)) {
+		ret = PTR_ERR(device->inode);
+		goto free_index;
+	}
+
 	if (ops->init) {
 		ret = ops->init(device);
 		if (ret)
-			goto free_index;
+			goto put_inode;
 	}
 
 	/* From here on the struct device owns the memory. */
@@ -204,6 +253,8 @@ struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 	device->device.parent = device->dev;
 	return device;
 
+put_inode:
+	vfio_fs_inode_put(device->inode);
 free_index:
 	ida_free(&vfio_device_ida, device->index);
 free_device:
@@ -616,6 +667,8 @@ out_unlock_group:
 	}
 	/* pread/pwrite at region offsets are the point of the device fd. */
 	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	/* All opens share the device's mappings, so a driver can zap them. */
+	file->f_mapping = device->inode->i_mapping;
 	return file;
 }
 
@@ -825,9 +878,12 @@ static int __init vfio_init(void)
 {
 	int ret;
 
-	ret = vfio_group_init();
+	ret = vfio_virqfd_init();
 	if (ret)
 		return ret;
+	ret = vfio_group_init();
+	if (ret)
+		goto exit_virqfd;
 
 	vfio_device_class = class_create("vfio-dev");
 	if (IS_ERR(vfio_device_class)) {
@@ -839,6 +895,8 @@ static int __init vfio_init(void)
 
 cleanup_group:
 	vfio_group_cleanup();
+exit_virqfd:
+	vfio_virqfd_exit();
 	return ret;
 }
 
@@ -847,6 +905,7 @@ static void __exit vfio_cleanup(void)
 	ida_destroy(&vfio_device_ida);
 	class_destroy(vfio_device_class);
 	vfio_group_cleanup();
+	vfio_virqfd_exit();
 	xa_destroy(&vfio_device_sets);
 }
 

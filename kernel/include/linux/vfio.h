@@ -65,6 +65,8 @@ struct vfio_device_set {
  * @comp: completed when @refcount drops to zero
  * @open_count: opens of the device, under dev_set->lock
  * @put_kvm: releases @kvm
+ * @inode: shared by every file of the device, so that drivers can zap
+ *         all user mappings with unmap_mapping_range(inode->i_mapping)
  *
  * Drivers embed this structure first in their own and allocate it with
  * vfio_alloc_device(). Members after @kvm belong to the core.
@@ -85,6 +87,7 @@ struct vfio_device {
 	struct completion comp;
 	unsigned int open_count;
 	void (*put_kvm)(struct kvm *kvm);
+	struct inode *inode;
 };
 
 /**
@@ -227,5 +230,14 @@ int vfio_info_add_capability(struct vfio_info_cap *caps,
 int vfio_set_irqs_validate_and_prepare(struct vfio_irq_set *hdr,
 				       int num_irqs, int max_irq_type,
 				       size_t *data_size);
+
+/* An eventfd whose signals call back the driver; see virqfd.c. */
+struct virqfd;
+
+int vfio_virqfd_enable(void *opaque, int (*handler)(void *, void *),
+		       void (*thread)(void *, void *), void *data,
+		       struct virqfd **pvirqfd, int fd);
+void vfio_virqfd_disable(struct virqfd **pvirqfd);
+void vfio_virqfd_flush_thread(struct virqfd **pvirqfd);
 
 #endif /* _LINUX_VFIO_H */

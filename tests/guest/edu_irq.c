@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Interrupts through SET_IRQS: edu raises INTx or MSI when a factorial
+ * completes, and the user hears it on an eventfd.
+ */
+#include <poll.h>
+#include <sys/eventfd.h>
+
+#include "edu.h"
+#include "kselftest_harness.h"
+
+static int set_irqs(int device, uint32_t index, uint32_t flags,
+		    uint32_t start, uint32_t count, const int32_t *fds)
+{
+	char buf[sizeof(struct vfio_irq_set) + 8 * sizeof(int32_t)];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+	size_t data = (flags & VFIO_IRQ_SET_DATA_EVENTFD) ? count * 4 : 0;
+
+	set->argsz = sizeof(*set) + data;
+	set->flags = flags;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	if (data)
+		memcpy(set->data, fds, data);
+	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? errno : 0;
+}
+
+/* Wait up to @ms for the eventfd; return how many signals it counted. */
+static uint64_t wait_eventfd(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+	uint64_t count = 0;
+
+	if (poll(&p, 1, ms) == 1 && read(efd, &count, 8) != 8)
+		count = 0;
+	return count;
+}
+
+/* Start a factorial that raises an interrupt when done; check its value. */
+static bool edu_factorial_irq(struct edu *edu, uint32_t n)
+{
+	edu_write32(edu, EDU_STATUS, EDU_STATUS_IRQFACT);
+	return !edu_write32(edu, EDU_FACTORIAL, n);
+}
+
+static void edu_ack(struct edu *edu)
+{
+	edu_write32(edu, EDU_IRQ_ACK, edu_read32(edu, EDU_IRQ_STATUS));
+}
+
+FIXTURE(irq) {
+	struct edu edu;
+	int efd;
+};
+
+FIXTURE_SETUP(irq)
+{
+	ASSERT_EQ(0, edu_open(&self->edu)) TH_LOG("edu via vfio: %m");
+	self->efd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, self->efd);
+}
+
+FIXTURE_TEARDOWN(irq)
+{
+	close(self->efd);
+	vfio_user_close(&self->edu.u);
+}
+
+TEST_F(irq, irq_info)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info) };
+
+	info.index = VFIO_PCI_INTX_IRQ_INDEX;
+	ASSERT_EQ(0, ioctl(self->edu.u.device, VFIO_DEVICE_GET_IRQ_INFO, &info));
+	EXPECT_EQ(1, info.count);
+	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
+		  VFIO_IRQ_INFO_AUTOMASKED, info.flags);
+	info.index = VFIO_PCI_MSI_IRQ_INDEX;
+	ASSERT_EQ(0, ioctl(self->edu.u.device, VFIO_DEVICE_GET_IRQ_INFO, &info));
+	EXPECT_EQ(1, info.count);
+	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, info.flags);
+}
+
+TEST_F(irq, intx_trigger_and_unmask)
+{
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
+	ASSERT_TRUE(edu_factorial_irq(&self->edu, 5));
+	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
+	EXPECT_EQ(120, edu_read32(&self->edu, EDU_FACTORIAL));
+	edu_ack(&self->edu);
+
+	/* The line stays masked until the user unmasks it. */
+	ASSERT_TRUE(edu_factorial_irq(&self->edu, 4));
+	EXPECT_EQ(0, wait_eventfd(self->efd, 300));
+	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
+	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
+	EXPECT_EQ(24, edu_read32(&self->edu, EDU_FACTORIAL));
+	edu_ack(&self->edu);
+
+	/* Disable: count 0, no data. */
+	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL));
+}
+
+/* An unmask eventfd (virqfd) does what the UNMASK ioctl does. */
+TEST_F(irq, intx_unmask_by_eventfd)
+{
+	int unmask = eventfd(0, 0);
+	uint64_t one = 1;
+
+	ASSERT_LE(0, unmask);
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &unmask));
+	ASSERT_TRUE(edu_factorial_irq(&self->edu, 3));
+	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
+	edu_ack(&self->edu);
+	ASSERT_TRUE(edu_factorial_irq(&self->edu, 3));
+	EXPECT_EQ(0, wait_eventfd(self->efd, 300));
+	ASSERT_EQ(8, write(unmask, &one, 8));
+	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
+	edu_ack(&self->edu);
+	close(unmask);
+}
+
+TEST_F(irq, msi_trigger)
+{
+	ASSERT_EQ(0, edu_command_set(&self->edu, 0x4));	/* bus master */
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
+	ASSERT_TRUE(edu_factorial_irq(&self->edu, 6));
+	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
+	EXPECT_EQ(720, edu_read32(&self->edu, EDU_FACTORIAL));
+	edu_ack(&self->edu);
+	/* MSI is edge: no unmask needed for the next one. */
+	ASSERT_TRUE(edu_factorial_irq(&self->edu, 2));
+	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
+	edu_ack(&self->edu);
+	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL));
+}
+
+/* While MSI is enabled INTx cannot be, and the reverse. */
+TEST_F(irq, intx_and_msi_exclude_each_other)
+{
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
+	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_EVENTFD |
+				   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
+				   &self->efd));
+}
+
+TEST_F(irq, set_irqs_errors)
+{
+	int32_t null = open("/dev/null", O_RDONLY);
+
+	/* Index past the device's interrupt types. */
+	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_NUM_IRQS,
+				   VFIO_IRQ_SET_DATA_NONE |
+				   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL));
+	/* More vectors than MSI has here. */
+	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_EVENTFD |
+				   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2,
+				   (int32_t[]){ self->efd, self->efd }));
+	/* Not an eventfd. (A negative fd means "none", not an error.) */
+	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_EVENTFD |
+				   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &null));
+	close(null);
+}
+
+TEST_HARNESS_MAIN
