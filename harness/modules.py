@@ -109,7 +109,11 @@ def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = ()
     if warnings := [ln for ln in shown.splitlines() if _WARNING.search(ln)]:
         raise BuildError("our modules must build W=1 warning-free:\n"
                          + "\n".join(warnings[:40]))
-    kos = sorted(mdir.rglob("*.ko"))
+    # Kbuild's list of what this build made: a .ko left over from a
+    # source since removed (or another branch) must not be loaded.
+    order_file = mdir / "modules.order"
+    listed = order_file.read_text().split() if order_file.exists() else []
+    kos = sorted(Path(o).with_suffix(".ko") for o in listed)
     if not kos:
         raise BuildError(f"no modules were built under {mdir}")
     depends = {module_name(ko): module_depends(ko) for ko in kos}

@@ -180,6 +180,7 @@ class GuestCase(pytest.Item):
         self.stash[GUEST_KEY] = guest
         self.stash[MARK_KEY] = guest.console_mark()
         cmd = f"/tests/{self.program} -r {self.case}"
+        refs_before = guest.module_refs()
         result = guest.run(cmd, timeout=self.timeout)
         cases = ktap.parse(result.output, state.world().layout.kunit_tool)
         found = cases.get(self.case)
@@ -193,7 +194,7 @@ class GuestCase(pytest.Item):
             raise GuestCaseFailure(
                 f"{self.case} {found.status} on {self.modset} "
                 f"(exit {result.status}):\n{result.output.rstrip()}")
-        if leaked := guest.leaked_refs():
+        if leaked := guest.leaked_refs(refs_before, guest.module_refs()):
             # The next test must not inherit the leak: start afresh.
             guest.tainted = True
             raise GuestCaseFailure(

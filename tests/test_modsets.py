@@ -8,7 +8,7 @@ def test_the_selected_set_is_loaded(guest, modset):
     taint = guest.check("cat /sys/module/vfio/taint").strip()
     assert taint == ("O" if modset == "ours" else ""), \
         f"/sys/module/vfio/taint is {taint!r}: the wrong vfio.ko is loaded"
-    assert guest.check("ls /dev/vfio").split() == ["vfio"]
+    assert "vfio" in guest.check("ls /dev/vfio").split()
 
 
 @pytest.mark.last_per_modset

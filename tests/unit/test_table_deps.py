@@ -28,3 +28,18 @@ def test_dma_bench_output_parses():
     assert maps == [1500.0, 1700.0] and unmaps == [300.0, 310.0]
     assert ratio(3.0, 2.0) == "1.50x"
     assert ratio(None, 2.0) == "-"
+
+
+def test_leak_check_allows_one_vfio_reference_per_bound_device():
+    from harness.guest import Guest
+    before = {"(bound)": 0, "vfio": 3, "vfio_pci_core": 1}
+    assert Guest.leaked_refs(before, {"(bound)": 1, "vfio": 4,
+                                      "vfio_pci_core": 1}) is None
+    assert Guest.leaked_refs(before, {"(bound)": 0, "vfio": 4,
+                                      "vfio_pci_core": 1}) == "vfio 3 -> 4"
+    assert Guest.leaked_refs(before, {"(bound)": 1, "vfio": 4,
+                                      "vfio_pci_core": 2}) \
+        == "vfio_pci_core 1 -> 2"
+    # Unbinding gives references back: never a leak.
+    assert Guest.leaked_refs({"(bound)": 2, "vfio": 5},
+                             {"(bound)": 0, "vfio": 3}) is None
