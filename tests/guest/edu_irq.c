@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// xfail(ours:irq.intx_*): our vfio-pci has no SET_IRQS yet (next issue)
-// xfail(ours:irq.msi_*): our vfio-pci has no SET_IRQS yet (next issue)
-// xfail(ours:irq.set_irqs_errors): our vfio-pci has no SET_IRQS yet (next issue)
 /*
  * Interrupts through SET_IRQS: edu raises INTx or MSI when a factorial
  * completes, and the user hears it on an eventfd.
