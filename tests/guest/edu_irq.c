@@ -151,6 +151,98 @@ TEST_F(irq, msi_trigger)
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL));
 }
 
+static int edu_command_clear(struct edu *edu, uint16_t bits)
+{
+	uint16_t cmd;
+
+	if (pread(edu->u.device, &cmd, 2, edu->config + 4) != 2)
+		return -errno;
+	cmd &= ~bits;
+	return pwrite(edu->u.device, &cmd, 2, edu->config + 4) == 2 ? 0 : -errno;
+}
+
+/*
+ * INTx disable in the (virtual) command register masks the user's INTx;
+ * clearing it unmasks, and a line still asserted is then heard.
+ */
+TEST_F(irq, intx_masked_by_command)
+{
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
+	ASSERT_EQ(0, edu_command_set(&self->edu, 0x400));
+	ASSERT_TRUE(edu_factorial_irq(&self->edu, 3));
+	EXPECT_EQ(0, wait_eventfd(self->efd, 300));
+	ASSERT_EQ(0, edu_command_clear(&self->edu, 0x400));
+	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
+	edu_ack(&self->edu);
+	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
+}
+
+/* MASK by ioctl (no data, or a true bool); a mask eventfd is refused. */
+TEST_F(irq, intx_mask_ioctl)
+{
+	uint8_t yes = 1;
+	int32_t fd = self->efd;
+	char buf[sizeof(struct vfio_irq_set) + 1];
+	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
+
+	/* Not before INTx is enabled. */
+	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_NONE |
+				   VFIO_IRQ_SET_ACTION_MASK, 0, 1, NULL));
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
+	EXPECT_EQ(ENOTTY, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+				   VFIO_IRQ_SET_DATA_EVENTFD |
+				   VFIO_IRQ_SET_ACTION_MASK, 0, 1, &fd));
+
+	set->argsz = sizeof(buf);
+	set->flags = VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_MASK;
+	set->index = VFIO_PCI_INTX_IRQ_INDEX;
+	set->start = 0;
+	set->count = 1;
+	set->data[0] = yes;
+	ASSERT_EQ(0, ioctl(self->edu.u.device, VFIO_DEVICE_SET_IRQS, set));
+	ASSERT_TRUE(edu_factorial_irq(&self->edu, 3));
+	EXPECT_EQ(0, wait_eventfd(self->efd, 300));
+	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
+	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
+	edu_ack(&self->edu);
+
+	/* Loopback: DATA_NONE on TRIGGER signals the eventfd. */
+	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_NONE |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL));
+	EXPECT_EQ(1, wait_eventfd(self->efd, 0));
+}
+
+/* Closing the device with INTx on releases the host IRQ. */
+TEST_F(irq, intx_released_on_close)
+{
+	char line[512];
+	int found = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
+	close(self->edu.u.device);
+	self->edu.u.device = -1;
+	f = fopen("/proc/interrupts", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "vfio-intx"))
+			found++;
+	fclose(f);
+	EXPECT_EQ(0, found);
+}
+
 /* While MSI is enabled INTx cannot be, and the reverse. */
 TEST_F(irq, intx_and_msi_exclude_each_other)
 {

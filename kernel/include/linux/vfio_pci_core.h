@@ -80,8 +80,9 @@ struct vfio_pci_irq_ctx;
  *         protects @irq_type, @irq_ctx, @num_irq_ctx, @err_trigger and
  *         @req_trigger (initialized at init_dev, valid for the device's
  *         whole life)
- * @irqlock: protects the INTx masked state in @irq_ctx and the INTx
- *           trigger against the interrupt handler
+ * @irqlock: protects the INTx masked state in @irq_ctx against the
+ *           interrupt handler; @irq_type and @irq_ctx change to and from
+ *           INTx under it too (besides @igate), for config space writes
  * @irq_ctx: per vector of @irq_type, its eventfds (vfio_pci_intrs.c)
  * @num_irq_ctx: entries in @irq_ctx
  * @err_trigger: eventfd signalled on a PCIe error, or NULL

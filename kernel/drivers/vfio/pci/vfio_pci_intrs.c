@@ -20,7 +20,8 @@
 /**
  * struct vfio_pci_irq_ctx - one interrupt the user listens to
  * @trigger: the user's eventfd, signalled by the interrupt; NULL for a
- *           vector with none (MSI/MSI-X)
+ *           vector with none (MSI/MSI-X); changed under the device's
+ *           igate, read locklessly by INTx senders (see intx_send())
  * @unmask: INTx only: eventfd whose signals unmask the line
  * @name: the name given to request_irq()
  * @masked: INTx only: the line is masked, by its handler or the user;
@@ -69,19 +70,23 @@ static void memory_unlock_and_restore(struct vfio_pci_core_device *vdev,
 
 /* ---- INTx ---- */
 
-/* Signal the user, unless it disabled INTx in the command register. */
+/*
+ * Signal the user, unless it disabled INTx in the command register.
+ * Not under @irqlock: the unmask virqfd calls back with an eventfd's
+ * lock held, so eventfds are never signalled with @irqlock held. The
+ * trigger is read once; whoever replaces it waits for the handler and
+ * the virqfd thread before dropping the old one.
+ */
 static void intx_send(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
 	struct eventfd_ctx *trigger;
-	unsigned long flags;
 
-	spin_lock_irqsave(&vdev->irqlock, flags);
-	trigger = ctx ? ctx->trigger : NULL;
-	if (irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) && !vdev->virq_disabled &&
-	    trigger)
+	if (!irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) || vdev->virq_disabled)
+		return;
+	trigger = READ_ONCE(ctx->trigger);
+	if (trigger)
 		eventfd_signal(trigger);
-	spin_unlock_irqrestore(&vdev->irqlock, flags);
 }
 
 /* virqfd thread: the unmask found the line asserted; tell the user. */
@@ -183,6 +188,22 @@ static irqreturn_t intx_handler(int irq, void *dev_id)
 	return ret;
 }
 
+/*
+ * Make @ctx the INTx context, or none for NULL. Config space writes mask
+ * and unmask INTx without the igate: they see both changes at once.
+ */
+static void intx_publish(struct vfio_pci_core_device *vdev,
+			 struct vfio_pci_irq_ctx *ctx)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	vdev->irq_ctx = ctx;
+	vdev->num_irq_ctx = ctx ? 1 : 0;
+	vdev->irq_type = ctx ? VFIO_PCI_INTX_IRQ_INDEX : VFIO_PCI_NUM_IRQS;
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
+}
+
 /* Start INTx with @trigger (which may be NULL); takes its reference. */
 static int intx_enable(struct vfio_pci_core_device *vdev,
 		       struct eventfd_ctx *trigger)
@@ -220,19 +241,14 @@ static int intx_enable(struct vfio_pci_core_device *vdev,
 		irqflags = ctx->masked ? IRQF_NO_AUTOEN : 0;
 	}
 
-	vdev->irq_ctx = ctx;
-	vdev->num_irq_ctx = 1;
-	vdev->irq_type = VFIO_PCI_INTX_IRQ_INDEX;
-
+	intx_publish(vdev, ctx);
 	ret = request_irq(pdev->irq, intx_handler, irqflags, ctx->name, vdev);
 	if (ret)
-		goto err_reset_type;
+		goto err_unpublish;
 	return 0;
 
-err_reset_type:
-	vdev->irq_type = VFIO_PCI_NUM_IRQS;
-	vdev->irq_ctx = NULL;
-	vdev->num_irq_ctx = 0;
+err_unpublish:
+	intx_publish(vdev, NULL);
 	kfree(ctx->name);
 err_free_ctx:
 	kfree(ctx);
@@ -244,15 +260,15 @@ static void intx_set_trigger(struct vfio_pci_core_device *vdev,
 			     struct eventfd_ctx *trigger)
 {
 	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
-	struct eventfd_ctx *old;
-	unsigned long flags;
+	struct eventfd_ctx *old = ctx->trigger;
 
-	spin_lock_irqsave(&vdev->irqlock, flags);
-	old = ctx->trigger;
-	ctx->trigger = trigger;
-	spin_unlock_irqrestore(&vdev->irqlock, flags);
-	if (old)
+	WRITE_ONCE(ctx->trigger, trigger);
+	if (old) {
+		/* Senders still holding the old one are done after these. */
+		synchronize_irq(vdev->pdev->irq);
+		vfio_virqfd_flush_thread(&ctx->unmask);
 		eventfd_ctx_put(old);
+	}
 }
 
 static void intx_disable(struct vfio_pci_core_device *vdev)
@@ -264,9 +280,7 @@ static void intx_disable(struct vfio_pci_core_device *vdev)
 	/* Freeing the only action shuts the line down, however masked. */
 	free_irq(pdev->irq, vdev);
 
-	vdev->irq_type = VFIO_PCI_NUM_IRQS;
-	vdev->irq_ctx = NULL;
-	vdev->num_irq_ctx = 0;
+	intx_publish(vdev, NULL);
 	if (ctx->trigger)
 		eventfd_ctx_put(ctx->trigger);
 	kfree(ctx->name);
