@@ -108,6 +108,25 @@ TEST_F(irq, intx_trigger_and_unmask)
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL));
 }
 
+/* A new eventfd replaces the old one while INTx stays enabled. */
+TEST_F(irq, intx_trigger_replaced)
+{
+	int other = eventfd(0, EFD_NONBLOCK);
+
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
+	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			      VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &other));
+	ASSERT_TRUE(edu_factorial_irq(&self->edu, 3));
+	EXPECT_LE(1, wait_eventfd(other, 2000));
+	EXPECT_EQ(0, wait_eventfd(self->efd, 0));
+	edu_ack(&self->edu);
+	close(other);
+}
+
 /* An unmask eventfd (virqfd) does what the UNMASK ioctl does. */
 TEST_F(irq, intx_unmask_by_eventfd)
 {

@@ -231,12 +231,20 @@ TEST_F(nic, msix_delivery)
 	EXPECT_LE(1, wait_eventfd(self->efd[1], 2000));
 	EXPECT_EQ(0, wait_eventfd(self->efd[0], 0));
 
+	/* Another eventfd on the same vector, while enabled. */
+	ASSERT_EQ(0, bar0_w32(dev, E1000_ICR, 0xffffffff));
+	ASSERT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1,
+			     &self->efd[2]));
+	ASSERT_EQ(0, bar0_w32(dev, E1000_ICS, E1000_ICR_RXQ0));
+	EXPECT_LE(1, wait_eventfd(self->efd[2], 2000));
+	EXPECT_EQ(0, wait_eventfd(self->efd[1], 0));
+
 	/* Detached, the vector is heard no more. */
 	ASSERT_EQ(0, bar0_w32(dev, E1000_ICR, 0xffffffff));
 	EXPECT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1,
 			     (int32_t[]){ -1 }));
 	ASSERT_EQ(0, bar0_w32(dev, E1000_ICS, E1000_ICR_RXQ0));
-	EXPECT_EQ(0, wait_eventfd(self->efd[1], 300));
+	EXPECT_EQ(0, wait_eventfd(self->efd[2], 300));
 
 	ASSERT_EQ(0, bar0_w32(dev, E1000_IMC, 0xffffffff));
 	EXPECT_EQ(0, irqs_off(dev, VFIO_PCI_MSIX_IRQ_INDEX));

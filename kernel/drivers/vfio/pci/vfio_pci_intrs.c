@@ -438,8 +438,9 @@ static int msi_set_vector(struct vfio_pci_core_device *vdev,
 	int irq, ret;
 	u16 cmd;
 
+	/* A vector MSI never had: nothing to detach, none to attach. */
 	if (vector >= vdev->num_irq_ctx)
-		return -EINVAL;
+		return fd < 0 ? 0 : -EINVAL;
 
 	irq = pci_irq_vector(pdev, vector);
 	if (ctx->trigger) {
