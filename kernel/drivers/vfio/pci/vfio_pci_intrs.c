@@ -104,11 +104,12 @@ static void intx_send_thread(void *opaque, void *unused)
  */
 void vfio_pci_intx_mask(struct vfio_pci_core_device *vdev)
 {
-	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
+	struct vfio_pci_irq_ctx *ctx;
 	struct pci_dev *pdev = vdev->pdev;
 	unsigned long flags;
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
+	ctx = vdev->irq_ctx;	/* published under irqlock */
 	if (!irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX)) {
 		if (vdev->pci_2_3)
 			pci_intx(pdev, 0);
@@ -130,12 +131,13 @@ void vfio_pci_intx_mask(struct vfio_pci_core_device *vdev)
 static int intx_unmask_handler(void *opaque, void *unused)
 {
 	struct vfio_pci_core_device *vdev = opaque;
-	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
+	struct vfio_pci_irq_ctx *ctx;
 	struct pci_dev *pdev = vdev->pdev;
 	unsigned long flags;
 	int ret = 0;
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
+	ctx = vdev->irq_ctx;	/* published under irqlock */
 	if (!irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX)) {
 		if (vdev->pci_2_3)
 			pci_intx(pdev, 1);
@@ -168,12 +170,15 @@ void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev)
 static irqreturn_t intx_handler(int irq, void *dev_id)
 {
 	struct vfio_pci_core_device *vdev = dev_id;
-	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
+	struct vfio_pci_irq_ctx *ctx;
 	irqreturn_t ret = IRQ_NONE;
 	unsigned long flags;
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
-	if (!vdev->pci_2_3) {
+	ctx = vdev->irq_ctx;
+	if (!ctx) {
+		/* INTx is being torn down: free_irq() comes next. */
+	} else if (!vdev->pci_2_3) {
 		disable_irq_nosync(vdev->pdev->irq);
 		ctx->masked = true;
 		ret = IRQ_HANDLED;
@@ -277,10 +282,13 @@ static void intx_disable(struct vfio_pci_core_device *vdev)
 	struct pci_dev *pdev = vdev->pdev;
 
 	vfio_virqfd_disable(&ctx->unmask);
-	/* Freeing the only action shuts the line down, however masked. */
-	free_irq(pdev->irq, vdev);
-
+	/*
+	 * Unpublished first, so that config space writes no longer mask
+	 * or unmask the line. Freeing the only action shuts the line
+	 * down, however masked.
+	 */
 	intx_publish(vdev, NULL);
+	free_irq(pdev->irq, vdev);
 	if (ctx->trigger)
 		eventfd_ctx_put(ctx->trigger);
 	kfree(ctx->name);
