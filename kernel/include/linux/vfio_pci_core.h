@@ -12,8 +12,12 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/vfio.h>
+
+struct eventfd_ctx;
+struct vfio_pci_irq_ctx;
 
 /*
  * The device file is split into fixed windows, one per region index:
@@ -70,7 +74,19 @@
  * @pm_save: the state saved on the way into D3hot, for the way back;
  *           changed under @memory_lock held for writing
  * @needs_reset: the device was closed without a successful reset
- * @irq_type: the VFIO_PCI_*_IRQ_INDEX in use, or VFIO_PCI_NUM_IRQS
+ * @irq_type: the VFIO_PCI_*_IRQ_INDEX in use, or VFIO_PCI_NUM_IRQS;
+ *            changed under @igate
+ * @igate: serializes VFIO_DEVICE_SET_IRQS and interrupt teardown;
+ *         protects @irq_type, @irq_ctx, @num_irq_ctx, @err_trigger and
+ *         @req_trigger (initialized at init_dev, valid for the device's
+ *         whole life)
+ * @irqlock: protects the INTx masked state in @irq_ctx against the
+ *           interrupt handler; @irq_type and @irq_ctx change to and from
+ *           INTx under it too (besides @igate), for config space writes
+ * @irq_ctx: per vector of @irq_type, its eventfds (vfio_pci_intrs.c)
+ * @num_irq_ctx: entries in @irq_ctx
+ * @err_trigger: eventfd signalled on a PCIe error, or NULL
+ * @req_trigger: eventfd signalled when the device is to be released
  * @num_regions: device-specific regions beyond VFIO_PCI_NUM_REGIONS
  * @pci_saved_state: config space saved at open, reloaded at close
  *
@@ -107,6 +123,12 @@ struct vfio_pci_core_device {
 	struct pci_saved_state	*pm_save;
 	bool			needs_reset;
 	int			irq_type;
+	struct mutex		igate;		/* see above */
+	spinlock_t		irqlock;	/* see above */
+	struct vfio_pci_irq_ctx	*irq_ctx;
+	int			num_irq_ctx;
+	struct eventfd_ctx	*err_trigger;
+	struct eventfd_ctx	*req_trigger;
 	int			num_regions;
 	struct pci_saved_state	*pci_saved_state;
 };
@@ -133,5 +155,10 @@ ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
 			    loff_t *ppos);
 int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
 void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
+
+/* PCIe errors reach the user through its error eventfd. */
+pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev,
+						pci_channel_state_t state);
+extern const struct pci_error_handlers vfio_pci_core_err_handlers;
 
 #endif /* _LINUX_VFIO_PCI_CORE_H */

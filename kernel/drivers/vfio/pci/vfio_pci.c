@@ -130,6 +130,7 @@ static struct pci_driver vfio_pci_driver = {
 	.id_table		= vfio_pci_table,
 	.probe			= vfio_pci_probe,
 	.remove			= vfio_pci_remove,
+	.err_handler		= &vfio_pci_core_err_handlers,
 	/* VFIO claims the IOMMU group for the user, not the DMA API. */
 	.driver_managed_dma	= true,
 };

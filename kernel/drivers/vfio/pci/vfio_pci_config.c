@@ -449,10 +449,19 @@ static int cfg_write_one(struct vfio_pci_core_device *vdev, int pos, int len,
 	if (ret)
 		return ret;
 
-	/* INTx disable is emulated: remember what the user asked for. */
-	if (cfg_overlaps(pos, len, PCI_COMMAND, 2))
-		vdev->virq_disabled = cfg_get(vdev->vconfig, PCI_COMMAND, 2) &
-				      PCI_COMMAND_INTX_DISABLE;
+	/* INTx disable is emulated: it masks and unmasks the user's INTx. */
+	if (cfg_overlaps(pos, len, PCI_COMMAND, 2)) {
+		bool disable = cfg_get(vdev->vconfig, PCI_COMMAND, 2) &
+			       PCI_COMMAND_INTX_DISABLE;
+
+		if (disable && !vdev->virq_disabled) {
+			vdev->virq_disabled = true;
+			vfio_pci_intx_mask(vdev);
+		} else if (!disable && vdev->virq_disabled) {
+			vdev->virq_disabled = false;
+			vfio_pci_intx_unmask(vdev);
+		}
+	}
 
 	if (cfg_overlaps(pos, len, BAR_FIRST, BAR_LAST - BAR_FIRST + 1) ||
 	    cfg_overlaps(pos, len, ROM_FIRST, ROM_LAST - ROM_FIRST + 1))

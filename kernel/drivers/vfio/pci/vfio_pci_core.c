@@ -5,6 +5,7 @@
  */
 
 #include <linux/bitfield.h>
+#include <linux/eventfd.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -116,6 +117,8 @@ int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 	vdev->msix_bar = 0xff;
 	mutex_init(&vdev->config_lock);
 	init_rwsem(&vdev->memory_lock);
+	mutex_init(&vdev->igate);
+	spin_lock_init(&vdev->irqlock);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_init_dev);
@@ -130,6 +133,7 @@ void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 
 	mutex_destroy(&vdev->config_lock);
+	mutex_destroy(&vdev->igate);
 	kfree(vdev->pm_save);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_release_dev);
@@ -339,6 +343,7 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 	vfio_pci_set_power_state(vdev, PCI_D0);
 	pci_clear_master(pdev);
 
+	vfio_pci_irqs_teardown(vdev);
 	vdev->virq_disabled = false;
 	vfio_pci_config_free(vdev);
 	vfio_pci_bar_unmap_all(vdev);
@@ -644,6 +649,37 @@ static int ioctl_get_irq_info(struct vfio_pci_core_device *vdev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
+static int ioctl_set_irqs(struct vfio_pci_core_device *vdev,
+			  struct vfio_irq_set __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_irq_set, count);
+	struct vfio_irq_set hdr;
+	size_t data_size = 0;
+	void *data = NULL;
+	int max, ret;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	max = hdr.index < VFIO_PCI_NUM_IRQS ?
+	      user_irq_count(vdev, hdr.index) : 0;
+	ret = vfio_set_irqs_validate_and_prepare(&hdr, max, VFIO_PCI_NUM_IRQS,
+						 &data_size);
+	if (ret)
+		return ret;
+	if (data_size) {
+		data = memdup_user(&arg->data, data_size);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+
+	mutex_lock(&vdev->igate);
+	ret = vfio_pci_set_irqs_ioctl(vdev, hdr.flags, hdr.index, hdr.start,
+				      hdr.count, data);
+	mutex_unlock(&vdev->igate);
+	kfree(data);
+	return ret;
+}
+
 static int ioctl_reset(struct vfio_pci_core_device *vdev)
 {
 	int ret;
@@ -681,6 +717,8 @@ long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return ioctl_get_region_info(vdev, uarg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return ioctl_get_irq_info(vdev, uarg);
+	case VFIO_DEVICE_SET_IRQS:
+		return ioctl_set_irqs(vdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return ioctl_reset(vdev);
 	default:
@@ -756,19 +794,57 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_write);
  * @core_vdev: the device, being unregistered while a user holds it
  * @count: how many times the user was asked so far
  *
- * The request interrupt (VFIO_PCI_REQ_IRQ_INDEX) is not wired up yet, so
- * there is no way to ask: say so once, and wait for the user to close.
+ * Signals the request eventfd (VFIO_PCI_REQ_IRQ_INDEX) if the user set
+ * one; without, says once that unregistration waits for the user.
  */
 void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count)
 {
 	struct vfio_pci_core_device *vdev =
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 
-	if (!count)
+	mutex_lock(&vdev->igate);
+	if (vdev->req_trigger) {
+		if (!(count % 10))
+			pci_notice_ratelimited(vdev->pdev,
+					       "Relaying device request to user (#%u)\n",
+					       count);
+		eventfd_signal(vdev->req_trigger);
+	} else if (!count) {
 		pci_warn(vdev->pdev,
 			 "No device request channel registered, blocked until released by user\n");
+	}
+	mutex_unlock(&vdev->igate);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_request);
+
+/**
+ * vfio_pci_core_aer_err_detected - pci_error_handlers.error_detected
+ * @pdev: the function that saw an error
+ * @state: the channel's state
+ *
+ * Relays the error to the user through its error eventfd
+ * (VFIO_PCI_ERR_IRQ_INDEX), whose handling decides on recovery.
+ *
+ * Return: %PCI_ERS_RESULT_CAN_RECOVER.
+ */
+pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev,
+						pci_channel_state_t state)
+{
+	struct vfio_pci_core_device *vdev = dev_get_drvdata(&pdev->dev);
+
+	mutex_lock(&vdev->igate);
+	if (vdev->err_trigger)
+		eventfd_signal(vdev->err_trigger);
+	mutex_unlock(&vdev->igate);
+	return PCI_ERS_RESULT_CAN_RECOVER;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_aer_err_detected);
+
+/* For drivers with no error handling of their own. */
+const struct pci_error_handlers vfio_pci_core_err_handlers = {
+	.error_detected = vfio_pci_core_aer_err_detected,
+};
+EXPORT_SYMBOL_GPL(vfio_pci_core_err_handlers);
 
 #define VF_TOKEN_ARG	"vf_token="
 

@@ -42,6 +42,14 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 			   bool iswrite);
 bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
 
+/* vfio_pci_intrs.c */
+void vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);
+void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev);
+int vfio_pci_set_irqs_ioctl(struct vfio_pci_core_device *vdev, u32 flags,
+			    unsigned int index, unsigned int start,
+			    unsigned int count, void *data);
+void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
+
 /* vfio_pci_rdwr.c */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			size_t count, loff_t *ppos, bool iswrite);
