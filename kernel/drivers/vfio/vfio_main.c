@@ -508,8 +508,12 @@ static void vfio_device_close(struct vfio_device *device)
 
 	mutex_lock(&group->group_lock);
 	mutex_lock(&device->dev_set->lock);
-	if (!WARN_ON(!device->open_count) && !--device->open_count)
-		vfio_device_last_close(device);
+	/* close_device() sees the closing open still counted, as upstream. */
+	if (!WARN_ON(!device->open_count)) {
+		if (device->open_count == 1)
+			vfio_device_last_close(device);
+		device->open_count--;
+	}
 	mutex_unlock(&device->dev_set->lock);
 	mutex_unlock(&group->group_lock);
 }
@@ -649,10 +653,13 @@ struct file *vfio_device_open_file(struct vfio_device *device)
 		goto out_unlock_group;
 	}
 	mutex_lock(&device->dev_set->lock);
-	if (!device->open_count)
+	/* open_device() sees the new open already counted, as upstream. */
+	device->open_count++;
+	if (device->open_count == 1) {
 		ret = vfio_device_first_open(device);
-	if (!ret)
-		device->open_count++;
+		if (ret)
+			device->open_count--;
+	}
 	mutex_unlock(&device->dev_set->lock);
 out_unlock_group:
 	mutex_unlock(&group->group_lock);
