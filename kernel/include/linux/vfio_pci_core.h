@@ -31,11 +31,15 @@
  * @pdev: the PCI function
  * @config_lock: serializes config space accesses through the device
  *               file; protects @vconfig, @cfg_virt, @cfg_write,
- *               @cfg_owner, @bardirty, @virq_disabled and the creation
- *               of @barmap entries while the device is open
+ *               @cfg_owner, @bardirty and @virq_disabled while the
+ *               device is open
  * @memory_lock: held for reading around every access to a memory BAR,
  *               for writing while the virtual memory enable bit of the
- *               command register changes; nests inside @config_lock
+ *               command register changes or the function resets (user
+ *               BAR mappings are zapped then, and faults on them check
+ *               memory decode under it held for reading); also
+ *               serializes the creation of @barmap entries; nests
+ *               inside @config_lock and the mmap lock
  * @vconfig: the user's view of config space (@cfg_size bytes); its
  *           command register's memory and I/O enable bits are what the
  *           user last wrote, under @memory_lock
@@ -132,6 +136,8 @@ ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
 			    const char __user *buf, size_t count,
 			    loff_t *ppos);
 int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
+int vfio_pci_core_mmap(struct vfio_device *core_vdev,
+		       struct vm_area_struct *vma);
 void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
 
 #endif /* _LINUX_VFIO_PCI_CORE_H */

@@ -651,8 +651,8 @@ static int ioctl_reset(struct vfio_pci_core_device *vdev)
 	if (!vdev->reset_works)
 		return -EINVAL;
 
-	/* No BAR access while the function is in reset. */
-	down_write(&vdev->memory_lock);
+	/* No BAR access, nor user mapping, while the function resets. */
+	vfio_pci_zap_and_lock(vdev);
 	vfio_pci_set_power_state(vdev, PCI_D0);
 	ret = pci_try_reset_function(vdev->pdev);
 	up_write(&vdev->memory_lock);

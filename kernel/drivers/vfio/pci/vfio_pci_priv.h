@@ -45,6 +45,11 @@ bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
 /* vfio_pci_rdwr.c */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			size_t count, loff_t *ppos, bool iswrite);
+int vfio_pci_bar_map(struct vfio_pci_core_device *vdev, int bar);
 void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_mmap.c */
+void vfio_pci_zap_bars(struct vfio_pci_core_device *vdev);
+void vfio_pci_zap_and_lock(struct vfio_pci_core_device *vdev);
 
 #endif /* __VFIO_PCI_PRIV_H__ */
