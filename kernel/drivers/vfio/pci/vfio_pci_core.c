@@ -683,6 +683,10 @@ long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return ioctl_get_irq_info(vdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return ioctl_reset(vdev);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_pci_ioctl_hot_reset_info(vdev, uarg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vfio_pci_ioctl_hot_reset(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}

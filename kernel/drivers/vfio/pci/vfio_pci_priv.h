@@ -52,4 +52,10 @@ void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev);
 void vfio_pci_zap_bars(struct vfio_pci_core_device *vdev);
 void vfio_pci_zap_and_lock(struct vfio_pci_core_device *vdev);
 
+/* vfio_pci_reset.c */
+int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
+				  struct vfio_pci_hot_reset_info __user *arg);
+int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
+			     struct vfio_pci_hot_reset __user *arg);
+
 #endif /* __VFIO_PCI_PRIV_H__ */
