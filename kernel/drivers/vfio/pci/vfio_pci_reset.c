@@ -49,20 +49,20 @@ static int walk_one(struct pci_dev *pdev, void *data)
 }
 
 /*
- * Call @fn on every function a slot (@slot) or bus reset of @pdev
- * reaches, until it returns nonzero; return that, or 0.
+ * Call @walk->fn on every function a slot (@walk->slot) or bus reset of
+ * @walk->pdev reaches, until it returns nonzero; return that, or 0.
  */
-static int for_each_affected(struct pci_dev *pdev, bool slot,
-			     int (*fn)(struct pci_dev *pdev, void *data),
-			     void *data)
+static int walk_affected(struct reset_walk *walk)
 {
-	struct reset_walk walk = {
-		.pdev = pdev, .slot = slot, .fn = fn, .data = data,
-	};
-
-	pci_walk_bus(pdev->bus, walk_one, &walk);
-	return walk.ret;
+	walk->ret = 0;
+	pci_walk_bus(walk->pdev->bus, walk_one, walk);
+	return walk->ret;
 }
+
+/* The same, for @pdev and @slot. */
+#define for_each_affected(_pdev, _slot, _fn, _data)			\
+	walk_affected(&(struct reset_walk){ .pdev = (_pdev),		\
+		.slot = (_slot), .fn = (_fn), .data = (_data) })
 
 /* Which reset: a slot reset (*@slot) if it works, else a bus reset. */
 static int hot_reset_kind(struct pci_dev *pdev, bool *slot)
