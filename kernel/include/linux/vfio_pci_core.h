@@ -77,6 +77,10 @@
  * @irq_type: the VFIO_PCI_*_IRQ_INDEX in use, or VFIO_PCI_NUM_IRQS
  * @num_regions: device-specific regions beyond VFIO_PCI_NUM_REGIONS
  * @pci_saved_state: config space saved at open, reloaded at close
+ * @ioeventfds_lock: protects @ioeventfds_list and @ioeventfds_nr
+ *                   (valid from init, not only while open)
+ * @ioeventfds_list: the armed VFIO_DEVICE_IOEVENTFD writes
+ * @ioeventfds_nr: how many are on @ioeventfds_list
  *
  * All fields after @pdev are valid only between open_device() and
  * close_device() unless said otherwise; open and close are serialized
@@ -113,6 +117,9 @@ struct vfio_pci_core_device {
 	int			irq_type;
 	int			num_regions;
 	struct pci_saved_state	*pci_saved_state;
+	struct mutex		ioeventfds_lock;	/* see above */
+	struct list_head	ioeventfds_list;
+	int			ioeventfds_nr;
 };
 
 /* Life cycle, for a driver's probe/remove and its vfio_device_ops. */

@@ -116,6 +116,7 @@ int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 	vdev->msix_bar = 0xff;
 	mutex_init(&vdev->config_lock);
 	init_rwsem(&vdev->memory_lock);
+	vfio_pci_ioeventfd_init(vdev);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_init_dev);
@@ -130,6 +131,7 @@ void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 
 	mutex_destroy(&vdev->config_lock);
+	mutex_destroy(&vdev->ioeventfds_lock);
 	kfree(vdev->pm_save);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_release_dev);
@@ -340,6 +342,7 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 	pci_clear_master(pdev);
 
 	vdev->virq_disabled = false;
+	vfio_pci_ioeventfd_release_all(vdev);
 	vfio_pci_config_free(vdev);
 	vfio_pci_bar_unmap_all(vdev);
 
@@ -687,6 +690,8 @@ long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return vfio_pci_ioctl_hot_reset_info(vdev, uarg);
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		return vfio_pci_ioctl_hot_reset(vdev, uarg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_pci_ioctl_ioeventfd(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}

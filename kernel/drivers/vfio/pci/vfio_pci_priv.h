@@ -52,6 +52,12 @@ void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev);
 void vfio_pci_zap_bars(struct vfio_pci_core_device *vdev);
 void vfio_pci_zap_and_lock(struct vfio_pci_core_device *vdev);
 
+/* vfio_pci_ioeventfd.c */
+void vfio_pci_ioeventfd_init(struct vfio_pci_core_device *vdev);
+void vfio_pci_ioeventfd_release_all(struct vfio_pci_core_device *vdev);
+int vfio_pci_ioctl_ioeventfd(struct vfio_pci_core_device *vdev,
+			     struct vfio_device_ioeventfd __user *arg);
+
 /* vfio_pci_reset.c */
 int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 				  struct vfio_pci_hot_reset_info __user *arg);
