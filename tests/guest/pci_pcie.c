@@ -6,6 +6,7 @@
  */
 // harness: machine=q35-pcie
 #include <stddef.h>
+#include <sys/mman.h>
 
 #include <linux/pci_regs.h>
 
@@ -305,6 +306,38 @@ TEST_F(nic, msix_table_hidden)
 	ASSERT_EQ(0, rd(self->u.device, REGION_OFF(NIC_MSIX_BAR), v,
 			sizeof(v)));
 	EXPECT_EQ(0xffffffffU, v[0]);
+}
+
+/*
+ * The MSI-X table's BAR may be mapped whole (the capability above says
+ * so); BAR0 works through a mapping; the I/O BAR cannot be mapped.
+ */
+TEST_F(nic, mmap_bars)
+{
+	int fd = self->u.device;
+	volatile uint32_t *regs;
+	uint32_t status = 0;
+	uint16_t cmd = 0;
+	void *p;
+
+	ASSERT_EQ(0, rd(fd, CFG_OFF(PCI_COMMAND), &cmd, 2));
+	cmd |= PCI_COMMAND_MEMORY;
+	ASSERT_EQ(0, wr(fd, CFG_OFF(PCI_COMMAND), &cmd, 2));
+
+	p = mmap(NULL, 0x4000, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 REGION_OFF(NIC_MSIX_BAR));
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, 0x4000);
+
+	regs = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, REGION_OFF(0));
+	ASSERT_NE(MAP_FAILED, regs);
+	ASSERT_EQ(0, rd(fd, REGION_OFF(0) + 8, &status, 4));
+	EXPECT_EQ(status, regs[8 / 4]);
+	munmap((void *)regs, 4096);
+
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, REGION_OFF(2));
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
 }
 
 /* The option ROM: readable, starts with the 0x55 0xaa signature. */
