@@ -6,7 +6,9 @@
  */
 // harness: machine=q35-pcie
 #include <stddef.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include <linux/pci_regs.h>
 
@@ -290,6 +292,44 @@ TEST_F(nic, power_state)
 	EXPECT_EQ(0, cfg16(fd, NIC_PM + PCI_PM_CTRL) & PCI_PM_CTRL_STATE_MASK);
 	EXPECT_EQ(0, rd(fd, REGION_OFF(0) + 8, &status, 4));
 	EXPECT_EQ(bar0, cfg32(fd, PCI_BASE_ADDRESS_0));
+}
+
+/* Read a register through a mapping in a child; its wait() status. */
+static int touch_in_child(volatile uint32_t *reg)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(*reg == 0xffffffffU ? 1 : 0);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+/* In D3hot a mapping of BAR0 faults (SIGBUS); back in D0 it works. */
+TEST_F(nic, power_state_revokes_mapping)
+{
+	int fd = self->u.device;
+	uint16_t ctrl = cfg16(fd, NIC_PM + PCI_PM_CTRL);
+	volatile uint32_t *regs;
+	int status;
+
+	regs = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, REGION_OFF(0));
+	ASSERT_NE(MAP_FAILED, regs);
+	status = touch_in_child(&regs[8 / 4]);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	ASSERT_EQ(0, cfg_w16(fd, NIC_PM + PCI_PM_CTRL, ctrl | 3));
+	status = touch_in_child(&regs[8 / 4]);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		TH_LOG("wait status %#x", status);
+
+	ASSERT_EQ(0, cfg_w16(fd, NIC_PM + PCI_PM_CTRL, ctrl));
+	status = touch_in_child(&regs[8 / 4]);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("wait status %#x", status);
+	munmap((void *)regs, 4096);
 }
 
 /* The MSI-X table reads as all-ones and ignores writes; the rest works. */

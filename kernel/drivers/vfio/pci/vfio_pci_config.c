@@ -357,8 +357,8 @@ static void pm_ctrl_written(struct vfio_pci_core_device *vdev, u32 val)
 	};
 	pci_power_t state = states[val & PCI_PM_CTRL_STATE_MASK];
 
-	/* Out of D0, user BAR mappings must fault. */
-	if (state != PCI_D0)
+	/* In D3hot, user BAR mappings must fault. */
+	if (vfio_pci_d_level(state) >= vfio_pci_d_level(PCI_D3hot))
 		vfio_pci_zap_and_lock(vdev);
 	else
 		down_write(&vdev->memory_lock);
