@@ -380,6 +380,8 @@ out_restore:
 	pci_restore_state(pdev);
 out_disable:
 	pci_disable_device(pdev);
+
+	vfio_pci_dev_set_try_reset(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_disable);
 

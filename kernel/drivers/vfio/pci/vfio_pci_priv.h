@@ -63,5 +63,6 @@ int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 				  struct vfio_pci_hot_reset_info __user *arg);
 int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
 			     struct vfio_pci_hot_reset __user *arg);
+void vfio_pci_dev_set_try_reset(struct vfio_pci_core_device *vdev);
 
 #endif /* __VFIO_PCI_PRIV_H__ */

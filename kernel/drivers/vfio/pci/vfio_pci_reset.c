@@ -325,3 +325,43 @@ out_free_fds:
 	kfree(fds);
 	return ret;
 }
+
+/**
+ * vfio_pci_dev_set_try_reset - reset the slot or bus of a released set
+ * @vdev: the device, at the end of its last close
+ *
+ * A function without a reset of its own is left dirty (needs_reset) by
+ * its user. When the last user of the device set is gone and a member is
+ * dirty, reset the slot or bus they share, provided every function it
+ * reaches is a member. Best effort: nothing is reported.
+ *
+ * Context: under the device set's lock.
+ */
+void vfio_pci_dev_set_try_reset(struct vfio_pci_core_device *vdev)
+{
+	struct vfio_device_set *dev_set = vdev->vdev.dev_set;
+	struct vfio_device *cur;
+	bool dirty = false;
+	bool slot;
+
+	lockdep_assert_held(&dev_set->lock);
+
+	/*
+	 * Whether or not the core still counts the device being closed,
+	 * no other member may be open.
+	 */
+	if (vfio_device_set_open_count(dev_set) > vdev->vdev.open_count)
+		return;
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+		dirty |= to_pci_core(cur)->needs_reset;
+	if (!dirty)
+		return;
+
+	if (hot_reset_kind(vdev->pdev, &slot) ||
+	    for_each_affected(vdev->pdev, slot, in_dev_set, dev_set))
+		return;
+	if (pci_reset_bus(vdev->pdev))
+		return;
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+		to_pci_core(cur)->needs_reset = false;
+}
