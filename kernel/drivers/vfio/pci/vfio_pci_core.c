@@ -324,9 +324,11 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
  * vfio_pci_core_disable - undo vfio_pci_core_enable()
  * @vdev: the device, being closed
  *
- * Stops DMA, drops the user's config space and BAR mappings, then puts
- * back the state saved at open, with a function reset in between when
- * the device supports one and its locks can be had without waiting.
+ * Stops DMA, drops the user's ioeventfds, config space and BAR mappings,
+ * then puts back the state saved at open, with a function reset in
+ * between when the device supports one and its locks can be had without
+ * waiting. Without one, the slot or bus is reset once the whole device
+ * set is released (vfio_pci_dev_set_try_reset()).
  *
  * Context: close_device(), under the device set's lock.
  */
