@@ -222,6 +222,26 @@ TEST_F(hot, reset_with_group)
 	munmap((void *)regs, 4096);
 }
 
+/* Both functions open by this user: the reset covers both. */
+TEST_F(hot, reset_with_both_open)
+{
+	struct reset r = {
+		.hdr.argsz = sizeof(r.hdr) + sizeof(int32_t),
+		.hdr.count = 1,
+		.fds[0] = self->group,
+	};
+	uint32_t ids = 0;
+	int testdev;
+
+	testdev = ioctl(self->group, VFIO_GROUP_GET_DEVICE_FD, self->testdev);
+	ASSERT_LE(0, testdev);
+	EXPECT_EQ(0, ioctl_errno(testdev, VFIO_DEVICE_PCI_HOT_RESET, &r));
+	EXPECT_EQ(0, ioctl_errno(self->device, VFIO_DEVICE_PCI_HOT_RESET, &r));
+	ASSERT_EQ(4, pread(testdev, &ids, 4, CFG_OFF(PCI_VENDOR_ID)));
+	EXPECT_EQ(TESTDEV_VENDOR | TESTDEV_DEVICE << 16, (int)ids);
+	close(testdev);
+}
+
 TEST_F(hot, reset_bad_arguments)
 {
 	struct reset r = {
