@@ -6,6 +6,9 @@
  */
 // harness: machine=q35-pcie
 #include <stddef.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 
 #include <linux/pci_regs.h>
 
@@ -291,6 +294,44 @@ TEST_F(nic, power_state)
 	EXPECT_EQ(bar0, cfg32(fd, PCI_BASE_ADDRESS_0));
 }
 
+/* Read a register through a mapping in a child; its wait() status. */
+static int touch_in_child(volatile uint32_t *reg)
+{
+	int status = -1;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(*reg == 0xffffffffU ? 1 : 0);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+/* In D3hot a mapping of BAR0 faults (SIGBUS); back in D0 it works. */
+TEST_F(nic, power_state_revokes_mapping)
+{
+	int fd = self->u.device;
+	uint16_t ctrl = cfg16(fd, NIC_PM + PCI_PM_CTRL);
+	volatile uint32_t *regs;
+	int status;
+
+	regs = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, REGION_OFF(0));
+	ASSERT_NE(MAP_FAILED, regs);
+	status = touch_in_child(&regs[8 / 4]);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	ASSERT_EQ(0, cfg_w16(fd, NIC_PM + PCI_PM_CTRL, ctrl | 3));
+	status = touch_in_child(&regs[8 / 4]);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		TH_LOG("wait status %#x", status);
+
+	ASSERT_EQ(0, cfg_w16(fd, NIC_PM + PCI_PM_CTRL, ctrl));
+	status = touch_in_child(&regs[8 / 4]);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("wait status %#x", status);
+	munmap((void *)regs, 4096);
+}
+
 /* The MSI-X table reads as all-ones and ignores writes; the rest works. */
 TEST_F(nic, msix_table_hidden)
 {
@@ -305,6 +346,38 @@ TEST_F(nic, msix_table_hidden)
 	ASSERT_EQ(0, rd(self->u.device, REGION_OFF(NIC_MSIX_BAR), v,
 			sizeof(v)));
 	EXPECT_EQ(0xffffffffU, v[0]);
+}
+
+/*
+ * The MSI-X table's BAR may be mapped whole (the capability above says
+ * so); BAR0 works through a mapping; the I/O BAR cannot be mapped.
+ */
+TEST_F(nic, mmap_bars)
+{
+	int fd = self->u.device;
+	volatile uint32_t *regs;
+	uint32_t status = 0;
+	uint16_t cmd = 0;
+	void *p;
+
+	ASSERT_EQ(0, rd(fd, CFG_OFF(PCI_COMMAND), &cmd, 2));
+	cmd |= PCI_COMMAND_MEMORY;
+	ASSERT_EQ(0, wr(fd, CFG_OFF(PCI_COMMAND), &cmd, 2));
+
+	p = mmap(NULL, 0x4000, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 REGION_OFF(NIC_MSIX_BAR));
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, 0x4000);
+
+	regs = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, REGION_OFF(0));
+	ASSERT_NE(MAP_FAILED, regs);
+	ASSERT_EQ(0, rd(fd, REGION_OFF(0) + 8, &status, 4));
+	EXPECT_EQ(status, regs[8 / 4]);
+	munmap((void *)regs, 4096);
+
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, REGION_OFF(2));
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
 }
 
 /* The option ROM: readable, starts with the 0x55 0xaa signature. */

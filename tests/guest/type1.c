@@ -7,7 +7,6 @@
  * need vfio-pci: on either module set it is loaded once our tree builds it.
  */
 // harness: machine=q35-intel timeout=120
-// xfail(ours:type1.*.map_device_bar): our vfio-pci has no mmap yet (next issue)
 #include <stddef.h>
 #include <linux/capability.h>
 #include <sys/mman.h>

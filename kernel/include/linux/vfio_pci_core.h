@@ -35,11 +35,15 @@ struct vfio_pci_irq_ctx;
  * @pdev: the PCI function
  * @config_lock: serializes config space accesses through the device
  *               file; protects @vconfig, @cfg_virt, @cfg_write,
- *               @cfg_owner, @bardirty, @virq_disabled and the creation
- *               of @barmap entries while the device is open
+ *               @cfg_owner, @bardirty and @virq_disabled while the
+ *               device is open
  * @memory_lock: held for reading around every access to a memory BAR,
  *               for writing while the virtual memory enable bit of the
- *               command register changes; nests inside @config_lock
+ *               command register changes or the function resets (user
+ *               BAR mappings are zapped then, and faults on them check
+ *               memory decode under it held for reading); also
+ *               serializes the creation of @barmap entries; nests
+ *               inside @config_lock and the mmap lock
  * @vconfig: the user's view of config space (@cfg_size bytes); its
  *           command register's memory and I/O enable bits are what the
  *           user last wrote, under @memory_lock
@@ -89,6 +93,10 @@ struct vfio_pci_irq_ctx;
  * @req_trigger: eventfd signalled when the device is to be released
  * @num_regions: device-specific regions beyond VFIO_PCI_NUM_REGIONS
  * @pci_saved_state: config space saved at open, reloaded at close
+ * @ioeventfds_lock: protects @ioeventfds_list and @ioeventfds_nr
+ *                   (valid from init, not only while open)
+ * @ioeventfds_list: the armed VFIO_DEVICE_IOEVENTFD writes
+ * @ioeventfds_nr: how many are on @ioeventfds_list
  *
  * All fields after @pdev are valid only between open_device() and
  * close_device() unless said otherwise; open and close are serialized
@@ -131,6 +139,9 @@ struct vfio_pci_core_device {
 	struct eventfd_ctx	*req_trigger;
 	int			num_regions;
 	struct pci_saved_state	*pci_saved_state;
+	struct mutex		ioeventfds_lock;	/* see above */
+	struct list_head	ioeventfds_list;
+	int			ioeventfds_nr;
 };
 
 /* Life cycle, for a driver's probe/remove and its vfio_device_ops. */
@@ -154,6 +165,8 @@ ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
 			    const char __user *buf, size_t count,
 			    loff_t *ppos);
 int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
+int vfio_pci_core_mmap(struct vfio_device *core_vdev,
+		       struct vm_area_struct *vma);
 void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
 
 /* PCIe errors reach the user through its error eventfd. */

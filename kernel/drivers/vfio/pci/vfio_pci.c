@@ -82,6 +82,7 @@ static const struct vfio_device_ops vfio_pci_ops = {
 	.ioctl		= vfio_pci_core_ioctl,
 	.read		= vfio_pci_core_read,
 	.write		= vfio_pci_core_write,
+	.mmap		= vfio_pci_core_mmap,
 	.match		= vfio_pci_core_match,
 	.request	= vfio_pci_core_request,
 };

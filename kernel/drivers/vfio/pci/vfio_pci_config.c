@@ -304,6 +304,9 @@ static void cmd_write_begin(struct vfio_pci_core_device *vdev, u16 new_cmd)
 	pci_user_read_config_word(vdev->pdev, PCI_COMMAND, &phys_cmd);
 
 	down_write(&vdev->memory_lock);
+	/* Without memory decode, user BAR mappings must fault. */
+	if (!(new_cmd & PCI_COMMAND_MEMORY))
+		vfio_pci_zap_bars(vdev);
 
 	/*
 	 * The user enables decode it thinks is already on, but the hardware
@@ -341,7 +344,7 @@ static u8 cap_id_at(struct vfio_pci_core_device *vdev, int pos)
 /* Reset the function for the user, with BAR access held off. */
 static void user_function_reset(struct vfio_pci_core_device *vdev)
 {
-	down_write(&vdev->memory_lock);
+	vfio_pci_zap_and_lock(vdev);
 	pci_try_reset_function(vdev->pdev);
 	up_write(&vdev->memory_lock);
 }
@@ -352,9 +355,14 @@ static void pm_ctrl_written(struct vfio_pci_core_device *vdev, u32 val)
 	static const pci_power_t states[] = {
 		PCI_D0, PCI_D1, PCI_D2, PCI_D3hot,
 	};
+	pci_power_t state = states[val & PCI_PM_CTRL_STATE_MASK];
 
-	down_write(&vdev->memory_lock);
-	vfio_pci_set_power_state(vdev, states[val & PCI_PM_CTRL_STATE_MASK]);
+	/* In D3hot, user BAR mappings must fault. */
+	if (vfio_pci_d_level(state) >= vfio_pci_d_level(PCI_D3hot))
+		vfio_pci_zap_and_lock(vdev);
+	else
+		down_write(&vdev->memory_lock);
+	vfio_pci_set_power_state(vdev, state);
 	up_write(&vdev->memory_lock);
 }
 

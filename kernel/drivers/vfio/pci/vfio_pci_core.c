@@ -119,6 +119,7 @@ int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 	init_rwsem(&vdev->memory_lock);
 	mutex_init(&vdev->igate);
 	spin_lock_init(&vdev->irqlock);
+	vfio_pci_ioeventfd_init(vdev);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_init_dev);
@@ -134,6 +135,7 @@ void vfio_pci_core_release_dev(struct vfio_device *core_vdev)
 
 	mutex_destroy(&vdev->config_lock);
 	mutex_destroy(&vdev->igate);
+	mutex_destroy(&vdev->ioeventfds_lock);
 	kfree(vdev->pm_save);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_release_dev);
@@ -326,9 +328,11 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
  * vfio_pci_core_disable - undo vfio_pci_core_enable()
  * @vdev: the device, being closed
  *
- * Stops DMA, drops the user's config space and BAR mappings, then puts
- * back the state saved at open, with a function reset in between when
- * the device supports one and its locks can be had without waiting.
+ * Stops DMA, drops the user's ioeventfds, config space and BAR mappings,
+ * then puts back the state saved at open, with a function reset in
+ * between when the device supports one and its locks can be had without
+ * waiting. Without one, the slot or bus is reset once the whole device
+ * set is released (vfio_pci_dev_set_try_reset()).
  *
  * Context: close_device(), under the device set's lock.
  */
@@ -345,6 +349,7 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 
 	vfio_pci_irqs_teardown(vdev);
 	vdev->virq_disabled = false;
+	vfio_pci_ioeventfd_release_all(vdev);
 	vfio_pci_config_free(vdev);
 	vfio_pci_bar_unmap_all(vdev);
 
@@ -382,6 +387,8 @@ out_restore:
 	pci_restore_state(pdev);
 out_disable:
 	pci_disable_device(pdev);
+
+	vfio_pci_dev_set_try_reset(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_disable);
 
@@ -687,8 +694,8 @@ static int ioctl_reset(struct vfio_pci_core_device *vdev)
 	if (!vdev->reset_works)
 		return -EINVAL;
 
-	/* No BAR access while the function is in reset. */
-	down_write(&vdev->memory_lock);
+	/* No BAR access, nor user mapping, while the function resets. */
+	vfio_pci_zap_and_lock(vdev);
 	vfio_pci_set_power_state(vdev, PCI_D0);
 	ret = pci_try_reset_function(vdev->pdev);
 	up_write(&vdev->memory_lock);
@@ -721,6 +728,12 @@ long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return ioctl_set_irqs(vdev, uarg);
 	case VFIO_DEVICE_RESET:
 		return ioctl_reset(vdev);
+	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
+		return vfio_pci_ioctl_hot_reset_info(vdev, uarg);
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		return vfio_pci_ioctl_hot_reset(vdev, uarg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return vfio_pci_ioctl_ioeventfd(vdev, uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -53,6 +53,24 @@ void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
 /* vfio_pci_rdwr.c */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			size_t count, loff_t *ppos, bool iswrite);
+int vfio_pci_bar_map(struct vfio_pci_core_device *vdev, int bar);
 void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_mmap.c */
+void vfio_pci_zap_bars(struct vfio_pci_core_device *vdev);
+void vfio_pci_zap_and_lock(struct vfio_pci_core_device *vdev);
+
+/* vfio_pci_ioeventfd.c */
+void vfio_pci_ioeventfd_init(struct vfio_pci_core_device *vdev);
+void vfio_pci_ioeventfd_release_all(struct vfio_pci_core_device *vdev);
+int vfio_pci_ioctl_ioeventfd(struct vfio_pci_core_device *vdev,
+			     struct vfio_device_ioeventfd __user *arg);
+
+/* vfio_pci_reset.c */
+int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
+				  struct vfio_pci_hot_reset_info __user *arg);
+int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
+			     struct vfio_pci_hot_reset __user *arg);
+void vfio_pci_dev_set_try_reset(struct vfio_pci_core_device *vdev);
 
 #endif /* __VFIO_PCI_PRIV_H__ */

@@ -19,17 +19,26 @@
 #define ROM_MAX_WIDTH	4
 #define BAR_MAX_WIDTH	8
 
-/*
- * Map a BAR into the kernel on its first access; the mapping and the
- * region claim last until the device is closed.
+/**
+ * vfio_pci_bar_map - claim a BAR and map it into the kernel
+ * @vdev: the device, open
+ * @bar: the BAR, a memory or I/O BAR the host assigned
+ *
+ * Done on the first read(), write() or mmap() of the BAR; the mapping and
+ * the claim last until the device is closed.
+ *
+ * Context: may be called under the mmap lock (from mmap()), so it takes
+ * @vdev->memory_lock, never @vdev->config_lock, which is held across
+ * copies from and to user space.
+ * Return: 0 or -errno.
  */
-static int bar_map(struct vfio_pci_core_device *vdev, int bar)
+int vfio_pci_bar_map(struct vfio_pci_core_device *vdev, int bar)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	void __iomem *io;
 	int ret = 0;
 
-	mutex_lock(&vdev->config_lock);
+	down_write(&vdev->memory_lock);
 	if (vdev->barmap[bar])
 		goto out_unlock;
 
@@ -47,7 +56,7 @@ static int bar_map(struct vfio_pci_core_device *vdev, int bar)
 err_release_region:
 	pci_release_selected_regions(pdev, 1 << bar);
 out_unlock:
-	mutex_unlock(&vdev->config_lock);
+	up_write(&vdev->memory_lock);
 	return ret;
 }
 
@@ -210,7 +219,7 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			     test_mem, ROM_MAX_WIDTH);
 		pci_unmap_rom(pdev, io);
 	} else {
-		ret = bar_map(vdev, bar);
+		ret = vfio_pci_bar_map(vdev, bar);
 		if (ret)
 			return ret;
 		if (bar == vdev->msix_bar) {

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO PCI: hot reset, the reset of a whole slot or bus.
+ *
+ * A hot reset affects every function below the slot (or on the bus and
+ * below it), so the user must prove it owns them all: it passes the fds
+ * of groups that hold every member of the device's set, and every
+ * function the reset reaches must be a member of the set, bound to a
+ * vfio-pci driver (which keeps host drivers off it while the user holds
+ * its group).
+ */
+
+#include <linux/file.h>
+#include <linux/iommu.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vfio_pci_priv.h"
+
+/* A walk over the functions a hot reset of @pdev reaches. */
+struct reset_walk {
+	struct pci_dev *pdev;
+	bool slot;
+	int (*fn)(struct pci_dev *pdev, void *data);
+	void *data;
+	int ret;
+};
+
+/* Is @pdev below @slot, that is on its bus in it, or under a bridge in it? */
+static bool below_slot(struct pci_dev *pdev, struct pci_slot *slot)
+{
+	while (pdev) {
+		if (pdev->bus == slot->bus)
+			return pdev->slot == slot;
+		pdev = pdev->bus->self;
+	}
+	return false;
+}
+
+static int walk_one(struct pci_dev *pdev, void *data)
+{
+	struct reset_walk *walk = data;
+
+	if (walk->slot && !below_slot(pdev, walk->pdev->slot))
+		return 0;
+	walk->ret = walk->fn(pdev, walk->data);
+	return walk->ret;
+}
+
+/*
+ * Call @walk->fn on every function a slot (@walk->slot) or bus reset of
+ * @walk->pdev reaches, until it returns nonzero; return that, or 0.
+ */
+static int walk_affected(struct reset_walk *walk)
+{
+	walk->ret = 0;
+	pci_walk_bus(walk->pdev->bus, walk_one, walk);
+	return walk->ret;
+}
+
+/* The same, for @pdev and @slot. */
+#define for_each_affected(_pdev, _slot, _fn, _data)			\
+	walk_affected(&(struct reset_walk){ .pdev = (_pdev),		\
+		.slot = (_slot), .fn = (_fn), .data = (_data) })
+
+/* Which reset: a slot reset (*@slot) if it works, else a bus reset. */
+static int hot_reset_kind(struct pci_dev *pdev, bool *slot)
+{
+	*slot = !pci_probe_reset_slot(pdev->slot);
+	if (!*slot && pci_probe_reset_bus(pdev->bus))
+		return -ENODEV;
+	return 0;
+}
+
+static int count_one(struct pci_dev *pdev, void *data)
+{
+	(*(u32 *)data)++;
+	return 0;
+}
+
+struct fill_info {
+	struct vfio_pci_dependent_device *devices;
+	u32 max;
+	u32 count;
+};
+
+static int fill_one(struct pci_dev *pdev, void *data)
+{
+	struct fill_info *fill = data;
+	struct vfio_pci_dependent_device *dep;
+	struct iommu_group *group;
+
+	/* More functions than counted: hotplug in between. */
+	if (fill->count >= fill->max)
+		return -EAGAIN;
+
+	/* A function outside any group is not isolated: no reset for it. */
+	group = iommu_group_get(&pdev->dev);
+	if (!group)
+		return -EPERM;
+
+	dep = &fill->devices[fill->count++];
+	dep->group_id = iommu_group_id(group);
+	dep->segment = pci_domain_nr(pdev->bus);
+	dep->bus = pdev->bus->number;
+	dep->devfn = pdev->devfn;
+	iommu_group_put(group);
+	return 0;
+}
+
+/**
+ * vfio_pci_ioctl_hot_reset_info - VFIO_DEVICE_GET_PCI_HOT_RESET_INFO
+ * @vdev: the device, open
+ * @arg: the user's struct vfio_pci_hot_reset_info
+ *
+ * Lists the functions a hot reset of @vdev would reach, with their
+ * groups. When the user's array is too small, only the header is written
+ * back, with the count needed.
+ *
+ * Return: 0; -ENOSPC with the count; -ENODEV when neither the slot nor
+ * the bus can be reset; -EPERM when a reached function has no group;
+ * -EINVAL or -EFAULT for a bad argument.
+ */
+int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
+				  struct vfio_pci_hot_reset_info __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_pci_hot_reset_info, count);
+	struct vfio_pci_hot_reset_info hdr;
+	struct fill_info fill = { };
+	u32 count = 0;
+	bool slot;
+	int ret;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	if (hdr.argsz < minsz)
+		return -EINVAL;
+	hdr.flags = 0;
+
+	ret = hot_reset_kind(vdev->pdev, &slot);
+	if (ret)
+		return ret;
+	for_each_affected(vdev->pdev, slot, count_one, &count);
+	if (WARN_ON(!count))
+		return -ERANGE;	/* the device itself is always there */
+
+	if (count > (hdr.argsz - minsz) / sizeof(*fill.devices)) {
+		hdr.count = count;
+		if (copy_to_user(arg, &hdr, minsz))
+			return -EFAULT;
+		return -ENOSPC;
+	}
+
+	fill.devices = kcalloc(count, sizeof(*fill.devices), GFP_KERNEL);
+	if (!fill.devices)
+		return -ENOMEM;
+	fill.max = count;
+
+	mutex_lock(&vdev->vdev.dev_set->lock);
+	ret = for_each_affected(vdev->pdev, slot, fill_one, &fill);
+	mutex_unlock(&vdev->vdev.dev_set->lock);
+	if (ret)
+		goto out_free_devices;
+
+	hdr.count = fill.count;
+	if (copy_to_user(arg->devices, fill.devices,
+			 fill.count * sizeof(*fill.devices)) ||
+	    copy_to_user(arg, &hdr, minsz))
+		ret = -EFAULT;
+out_free_devices:
+	kfree(fill.devices);
+	return ret;
+}
+
+static int in_dev_set(struct pci_dev *pdev, void *data)
+{
+	struct vfio_device_set *dev_set = data;
+
+	return vfio_find_device_in_devset(dev_set, &pdev->dev) ? 0 : -ENODEV;
+}
+
+/* Is @vdev in one of the @nr groups of @files? */
+static bool in_groups(struct vfio_device *vdev, struct file **files, u32 nr)
+{
+	u32 i;
+
+	for (i = 0; i < nr; i++)
+		if (vfio_file_has_dev(files[i], vdev))
+			return true;
+	return false;
+}
+
+static struct vfio_pci_core_device *to_pci_core(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct vfio_pci_core_device, vdev);
+}
+
+/*
+ * Reset the slot or bus of @vdev, for a user holding the groups of
+ * @files. Every function the reset reaches must be in the device set,
+ * every member of the set in one of the groups; the members' BARs are
+ * unmapped and kept from user access while the reset runs.
+ */
+static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
+			     struct file **files, u32 nr_files)
+{
+	struct vfio_device_set *dev_set = vdev->vdev.dev_set;
+	struct vfio_device *cur, *locked = NULL;
+	int ret = 0;
+
+	mutex_lock(&dev_set->lock);
+
+	if (for_each_affected(vdev->pdev, slot, in_dev_set, dev_set)) {
+		ret = -EINVAL;
+		goto out_unlock_set;
+	}
+
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
+		if (!in_groups(cur, files, nr_files)) {
+			ret = -EINVAL;
+			break;
+		}
+		/*
+		 * Several memory_locks at once: a trylock, so that nothing
+		 * can deadlock against them; the user may try again.
+		 */
+		if (!down_write_trylock(&to_pci_core(cur)->memory_lock)) {
+			ret = -EBUSY;
+			break;
+		}
+		vfio_pci_zap_bars(to_pci_core(cur));
+		locked = cur;
+	}
+	if (ret)
+		goto out_unlock_memory;
+
+	/* A reset needs D0; functions that lose their state get it back. */
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+		vfio_pci_set_power_state(to_pci_core(cur), PCI_D0);
+
+	/* The slot when it can be reset, else the bus; never waits. */
+	ret = pci_reset_bus(vdev->pdev);
+
+out_unlock_memory:
+	/* Release the memory_locks taken, up to and including @locked. */
+	if (locked) {
+		list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
+			up_write(&to_pci_core(cur)->memory_lock);
+			if (cur == locked)
+				break;
+		}
+	}
+out_unlock_set:
+	mutex_unlock(&dev_set->lock);
+	return ret;
+}
+
+/**
+ * vfio_pci_ioctl_hot_reset - VFIO_DEVICE_PCI_HOT_RESET
+ * @vdev: the device, open
+ * @arg: the user's struct vfio_pci_hot_reset, with the group fds that
+ *       prove it owns every function the reset reaches
+ *
+ * Return: 0 or -errno: -EINVAL for bad arguments, more fds than affected
+ * functions, an fd that is not a VFIO group, or a function the groups do
+ * not cover; -EBADF for a closed fd; -EBUSY when a member's BARs are in
+ * use; -ENODEV when neither the slot nor the bus can be reset.
+ */
+int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
+			     struct vfio_pci_hot_reset __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_pci_hot_reset, count);
+	struct vfio_pci_hot_reset hdr;
+	struct file **files;
+	u32 count = 0, i, nr = 0;
+	s32 *fds;
+	bool slot;
+	int ret;
+
+	if (copy_from_user(&hdr, arg, minsz))
+		return -EFAULT;
+	/* Without device cdevs, the group fds are the only proof. */
+	if (hdr.argsz < minsz || hdr.flags || !hdr.count)
+		return -EINVAL;
+
+	ret = hot_reset_kind(vdev->pdev, &slot);
+	if (ret)
+		return ret;
+	/* At most one group per affected function. */
+	for_each_affected(vdev->pdev, slot, count_one, &count);
+	if (hdr.count > count)
+		return -EINVAL;
+
+	fds = memdup_array_user(arg->group_fds, hdr.count, sizeof(*fds));
+	if (IS_ERR(fds))
+		return PTR_ERR(fds);
+	files = kcalloc(hdr.count, sizeof(*files), GFP_KERNEL);
+	if (!files) {
+		ret = -ENOMEM;
+		goto out_free_fds;
+	}
+
+	/* Hold the groups, so they stay what they are, across the reset. */
+	for (nr = 0; nr < hdr.count; nr++) {
+		files[nr] = fget(fds[nr]);
+		if (!files[nr]) {
+			ret = -EBADF;
+			goto out_put_files;
+		}
+		if (!vfio_file_is_group(files[nr])) {
+			fput(files[nr]);
+			ret = -EINVAL;
+			goto out_put_files;
+		}
+	}
+
+	ret = dev_set_hot_reset(vdev, slot, files, nr);
+
+out_put_files:
+	for (i = 0; i < nr; i++)
+		fput(files[i]);
+	kfree(files);
+out_free_fds:
+	kfree(fds);
+	return ret;
+}
+
+/**
+ * vfio_pci_dev_set_try_reset - reset the slot or bus of a released set
+ * @vdev: the device, at the end of its last close
+ *
+ * A function without a reset of its own is left dirty (needs_reset) by
+ * its user. When the last user of the device set is gone and a member is
+ * dirty, reset the slot or bus they share, provided every function it
+ * reaches is a member. Best effort: nothing is reported.
+ *
+ * Context: under the device set's lock.
+ */
+void vfio_pci_dev_set_try_reset(struct vfio_pci_core_device *vdev)
+{
+	struct vfio_device_set *dev_set = vdev->vdev.dev_set;
+	struct vfio_device *cur;
+	bool dirty = false;
+	bool slot;
+
+	lockdep_assert_held(&dev_set->lock);
+
+	/*
+	 * Whether or not the core still counts the device being closed,
+	 * no other member may be open.
+	 */
+	if (vfio_device_set_open_count(dev_set) > vdev->vdev.open_count)
+		return;
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+		dirty |= to_pci_core(cur)->needs_reset;
+	if (!dirty)
+		return;
+
+	if (hot_reset_kind(vdev->pdev, &slot) ||
+	    for_each_affected(vdev->pdev, slot, in_dev_set, dev_set))
+		return;
+	if (pci_reset_bus(vdev->pdev))
+		return;
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+		to_pci_core(cur)->needs_reset = false;
+}
