@@ -252,8 +252,12 @@ EXPORT_SYMBOL_GPL(vfio_virqfd_flush_thread);
 
 int vfio_virqfd_init(void)
 {
+	/*
+	 * Not WQ_MEM_RECLAIM: teardown flushes the inject work, which runs on
+	 * the system workqueue, and a reclaim queue must not wait on that.
+	 */
 	vfio_irqfd_cleanup_wq = alloc_ordered_workqueue("vfio-irqfd-cleanup",
-							WQ_MEM_RECLAIM);
+							0);
 	return vfio_irqfd_cleanup_wq ? 0 : -ENOMEM;
 }
 
