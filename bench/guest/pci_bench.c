@@ -127,7 +127,8 @@ int main(int argc, char **argv)
 	struct edu edu;
 	int n, ret;
 
-	if (argc != 2 || (n = atoi(argv[1])) <= 0) {
+	n = argc == 2 ? atoi(argv[1]) : 0;
+	if (n <= 0) {
 		fprintf(stderr, "usage: %s ITERATIONS\n", argv[0]);
 		return 2;
 	}
