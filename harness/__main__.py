@@ -177,9 +177,11 @@ def parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_lint)
 
     sp = add("bench", "benchmarks, printed as tables")
-    sp.add_argument("which", choices=("loop", "dma"),
+    sp.add_argument("which", choices=("loop", "dma", "pci"),
                     help="loop: build, boot and edit-to-verdict times; "
-                    "dma: type1 map/unmap, ours against upstream")
+                    "dma: type1 map/unmap, ours against upstream; "
+                    "pci: interrupt round trip and BAR0 access, ours "
+                    "against upstream")
     sp.add_argument("--clean", action="store_true",
                     help="also time a clean kernel build (minutes)")
     sp.add_argument("--runs", type=int, default=3)

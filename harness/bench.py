@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .guest import Guest
 from .kernel import build_info, ensure_kernel
 from .modules import build_ours
 from .paths import REPO, Layout
@@ -166,5 +167,68 @@ def dma(args: argparse.Namespace) -> int:
     return 0
 
 
+PCI_CASES = [("irq_roundtrip", "interrupt round trip (MSI, poll, ack)", "us"),
+             ("pread32", "BAR0 read32, pread", "ns"),
+             ("mmap_read32", "BAR0 read32, mmap", "ns"),
+             ("pwrite32", "BAR0 write32, pwrite", "ns"),
+             ("mmap_write32", "BAR0 write32, mmap", "ns")]
+PCI_ITERATIONS = 2000
+
+
+def parse_pci(output: str) -> dict[str, float]:
+    """Nanoseconds by measurement name from pci_bench's RESULT lines."""
+    values: dict[str, float] = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "RESULT":
+            try:
+                values[parts[1]] = float(parts[2])
+            except ValueError:
+                continue
+    return values
+
+
+def _pci_runs(guest: Guest, runs: int) -> dict[str, list[float]]:
+    """Run pci_bench @runs times; the samples of each measurement."""
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        out = guest.run(f"/tests/pci_bench {PCI_ITERATIONS}", timeout=900)
+        values = parse_pci(out.output)
+        if not out.ok or not values:
+            print(f"pci_bench failed:\n{out.output}", file=sys.stderr)
+            continue
+        for name, value in values.items():
+            samples.setdefault(name, []).append(value)
+    return samples
+
+
+def pci(args: argparse.Namespace) -> int:
+    """Interrupt and BAR access costs, ours against upstream in one boot."""
+    from .world import MODSETS
+    world = build(args.flavour)
+    med: dict[tuple[str, str], float] = {}
+    with world.guest("bench-pci") as guest:
+        for modset in MODSETS:
+            guest.use_modules(modset)
+            for name, values in _pci_runs(guest, args.runs).items():
+                med[(name, modset)] = statistics.median(values)
+            guest.use_modules("none")
+
+    rows = []
+    for name, label, unit in PCI_CASES:
+        o, u = med.get((name, "ours")), med.get((name, "upstream"))
+        scale = 1000.0 if unit == "us" else 1.0
+
+        def fmt(v: float | None) -> str:
+            return "-" if v is None else f"{v / scale:.1f}"
+        rows.append([f"{label} ({unit})", fmt(o), fmt(u), ratio(u, o)])
+    print(render(["measurement", "ours", "upstream", "speedup"], rows))
+    print(f"\nmedians of {args.runs} runs of {PCI_ITERATIONS} iterations "
+          f"each (interrupt: median round trip of a run; BAR access: mean "
+          f"per access of a run); speedup = upstream time / our time "
+          f"(goal: >= 1.0x); accel {world.accel}")
+    return 0
+
+
 def main(args: argparse.Namespace) -> int:
-    return {"loop": loop, "dma": dma}[args.which](args)
+    return {"loop": loop, "dma": dma, "pci": pci}[args.which](args)
