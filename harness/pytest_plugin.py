@@ -189,7 +189,10 @@ class GuestCase(pytest.Item):
                 f"{cmd} exited {result.status} without reporting "
                 f"{self.case} (crashed? renamed?):\n{tail(result.output, 40)}")
         if found.status == "skip":
-            pytest.skip(f"skipped in the guest: {found.log.strip()}")
+            why = [ln for ln in found.log.splitlines() if "SKIP" in ln]
+            pytest.skip("skipped in the guest: "
+                        + (why[-1].split("SKIP", 1)[1].strip() if why
+                           else found.log.strip()))
         if found.status != "pass" or result.status != 0:
             raise GuestCaseFailure(
                 f"{self.case} {found.status} on {self.modset} "

@@ -38,6 +38,14 @@ int vfio_pci_bar_map(struct vfio_pci_core_device *vdev, int bar)
 	void __iomem *io;
 	int ret = 0;
 
+	/*
+	 * A BAR stays mapped from its first use to the close of the device,
+	 * so once it is published no lock is needed to find it: every BAR
+	 * read() and write() passes here.
+	 */
+	if (smp_load_acquire(&vdev->barmap[bar]))
+		return 0;
+
 	down_write(&vdev->memory_lock);
 	if (vdev->barmap[bar])
 		goto out_unlock;
@@ -50,7 +58,8 @@ int vfio_pci_bar_map(struct vfio_pci_core_device *vdev, int bar)
 		ret = -ENOMEM;
 		goto err_release_region;
 	}
-	vdev->barmap[bar] = io;
+	/* Pairs with the smp_load_acquire() of the lockless check above. */
+	smp_store_release(&vdev->barmap[bar], io);
 	goto out_unlock;
 
 err_release_region:
