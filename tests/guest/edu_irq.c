@@ -7,35 +7,8 @@
 #include <sys/eventfd.h>
 
 #include "edu.h"
+#include "irqs.h"
 #include "kselftest_harness.h"
-
-static int set_irqs(int device, uint32_t index, uint32_t flags,
-		    uint32_t start, uint32_t count, const int32_t *fds)
-{
-	char buf[sizeof(struct vfio_irq_set) + 8 * sizeof(int32_t)];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
-	size_t data = (flags & VFIO_IRQ_SET_DATA_EVENTFD) ? count * 4 : 0;
-
-	set->argsz = sizeof(*set) + data;
-	set->flags = flags;
-	set->index = index;
-	set->start = start;
-	set->count = count;
-	if (data)
-		memcpy(set->data, fds, data);
-	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? errno : 0;
-}
-
-/* Wait up to @ms for the eventfd; return how many signals it counted. */
-static uint64_t wait_eventfd(int efd, int ms)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t count = 0;
-
-	if (poll(&p, 1, ms) == 1 && read(efd, &count, 8) != 8)
-		count = 0;
-	return count;
-}
 
 /* Start a factorial that raises an interrupt when done; check its value. */
 static bool edu_factorial_irq(struct edu *edu, uint32_t n)
@@ -84,7 +57,7 @@ TEST_F(irq, irq_info)
 
 TEST_F(irq, intx_trigger_and_unmask)
 {
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 5));
@@ -95,7 +68,7 @@ TEST_F(irq, intx_trigger_and_unmask)
 	/* The line stays masked until the user unmasks it. */
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 4));
 	EXPECT_EQ(0, wait_eventfd(self->efd, 300));
-	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
 	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
@@ -103,7 +76,7 @@ TEST_F(irq, intx_trigger_and_unmask)
 	edu_ack(&self->edu);
 
 	/* Disable: count 0, no data. */
-	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL));
 }
@@ -114,10 +87,10 @@ TEST_F(irq, intx_trigger_replaced)
 	int other = eventfd(0, EFD_NONBLOCK);
 
 	ASSERT_LE(0, other);
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &other));
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 3));
@@ -134,10 +107,10 @@ TEST_F(irq, intx_unmask_by_eventfd)
 	uint64_t one = 1;
 
 	ASSERT_LE(0, unmask);
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, &unmask));
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 3));
@@ -154,7 +127,7 @@ TEST_F(irq, intx_unmask_by_eventfd)
 TEST_F(irq, msi_trigger)
 {
 	ASSERT_EQ(0, edu_command_set(&self->edu, 0x4));	/* bus master */
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 6));
@@ -165,7 +138,7 @@ TEST_F(irq, msi_trigger)
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 2));
 	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
 	edu_ack(&self->edu);
-	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
+	EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL));
 }
@@ -186,7 +159,7 @@ static int edu_command_clear(struct edu *edu, uint16_t bits)
  */
 TEST_F(irq, intx_masked_by_command)
 {
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
 	ASSERT_EQ(0, edu_command_set(&self->edu, 0x400));
@@ -195,7 +168,7 @@ TEST_F(irq, intx_masked_by_command)
 	ASSERT_EQ(0, edu_command_clear(&self->edu, 0x400));
 	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
 	edu_ack(&self->edu);
-	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
 }
@@ -226,13 +199,13 @@ TEST_F(irq, intx_mask_ioctl)
 	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
 
 	/* Not before INTx is enabled. */
-	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	EXPECT_EQ(EINVAL, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 				   VFIO_IRQ_SET_DATA_NONE |
 				   VFIO_IRQ_SET_ACTION_MASK, 0, 1, NULL));
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
-	EXPECT_EQ(ENOTTY, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	EXPECT_EQ(ENOTTY, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 				   VFIO_IRQ_SET_DATA_EVENTFD |
 				   VFIO_IRQ_SET_ACTION_MASK, 0, 1, &fd));
 
@@ -247,14 +220,14 @@ TEST_F(irq, intx_mask_ioctl)
 	EXPECT_EQ(0x400, real_command(self->edu.u.bdf) & 0x400);
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 3));
 	EXPECT_EQ(0, wait_eventfd(self->efd, 300));
-	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
 	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
 	edu_ack(&self->edu);
 
 	/* Loopback: DATA_NONE on TRIGGER signals the eventfd. */
-	EXPECT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL));
 	EXPECT_EQ(1, wait_eventfd(self->efd, 0));
@@ -267,7 +240,7 @@ TEST_F(irq, intx_released_on_close)
 	int found = 0;
 	FILE *f;
 
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
 	close(self->edu.u.device);
@@ -319,7 +292,7 @@ TEST_F(irq, intx_nointxmask)
 	ok = !edu_open(&self->edu);
 	EXPECT_TRUE(ok);
 	if (ok) {
-		EXPECT_EQ(0, set_irqs(self->edu.u.device,
+		EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device,
 				      VFIO_PCI_INTX_IRQ_INDEX,
 				      VFIO_IRQ_SET_DATA_EVENTFD |
 				      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
@@ -331,13 +304,13 @@ TEST_F(irq, intx_nointxmask)
 		EXPECT_EQ(0, wait_eventfd(self->efd, 300));
 		/* Masked, but not by DisINTx. */
 		EXPECT_EQ(0, real_command(bdf) & 0x400);
-		EXPECT_EQ(0, set_irqs(self->edu.u.device,
+		EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device,
 				      VFIO_PCI_INTX_IRQ_INDEX,
 				      VFIO_IRQ_SET_DATA_NONE |
 				      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
 		EXPECT_LE(1, wait_eventfd(self->efd, 2000));
 		edu_ack(&self->edu);
-		EXPECT_EQ(0, set_irqs(self->edu.u.device,
+		EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device,
 				      VFIO_PCI_INTX_IRQ_INDEX,
 				      VFIO_IRQ_SET_DATA_NONE |
 				      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
@@ -351,10 +324,10 @@ TEST_F(irq, intx_nointxmask)
 /* While MSI is enabled INTx cannot be, and the reverse. */
 TEST_F(irq, intx_and_msi_exclude_each_other)
 {
-	ASSERT_EQ(0, set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
+	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
-	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	EXPECT_EQ(EINVAL, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 				   VFIO_IRQ_SET_DATA_EVENTFD |
 				   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
 				   &self->efd));
@@ -365,16 +338,16 @@ TEST_F(irq, set_irqs_errors)
 	int32_t null = open("/dev/null", O_RDONLY);
 
 	/* Index past the device's interrupt types. */
-	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_NUM_IRQS,
+	EXPECT_EQ(EINVAL, vfio_set_irqs(self->edu.u.device, VFIO_PCI_NUM_IRQS,
 				   VFIO_IRQ_SET_DATA_NONE |
 				   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL));
 	/* More vectors than MSI has here. */
-	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
+	EXPECT_EQ(EINVAL, vfio_set_irqs(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
 				   VFIO_IRQ_SET_DATA_EVENTFD |
 				   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2,
 				   (int32_t[]){ self->efd, self->efd }));
 	/* Not an eventfd. (A negative fd means "none", not an error.) */
-	EXPECT_EQ(EINVAL, set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+	EXPECT_EQ(EINVAL, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 				   VFIO_IRQ_SET_DATA_EVENTFD |
 				   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &null));
 	close(null);

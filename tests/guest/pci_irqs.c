@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 
+#include "irqs.h"
 #include "pci_test.h"
 #include "kselftest_harness.h"
 
@@ -30,49 +31,17 @@
 #define REGION_OFF(i)	((uint64_t)(i) << 40)
 #define CFG_OFF(x)	(REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + (x))
 
-static int set_irqs(int device, uint32_t index, uint32_t flags,
-		    uint32_t start, uint32_t count, const void *data)
-{
-	char buf[sizeof(struct vfio_irq_set) + 8 * sizeof(int32_t)];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
-	size_t size = 0;
-
-	if (flags & VFIO_IRQ_SET_DATA_EVENTFD)
-		size = count * sizeof(int32_t);
-	else if (flags & VFIO_IRQ_SET_DATA_BOOL)
-		size = count;
-	set->argsz = sizeof(*set) + size;
-	set->flags = flags;
-	set->index = index;
-	set->start = start;
-	set->count = count;
-	if (size)
-		memcpy(set->data, data, size);
-	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? errno : 0;
-}
-
 static int set_fds(int device, uint32_t index, uint32_t start,
 		   uint32_t count, const int32_t *fds)
 {
-	return set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD |
+	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD |
 			VFIO_IRQ_SET_ACTION_TRIGGER, start, count, fds);
 }
 
 static int irqs_off(int device, uint32_t index)
 {
-	return set_irqs(device, index, VFIO_IRQ_SET_DATA_NONE |
+	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_NONE |
 			VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-}
-
-/* Wait up to @ms for the eventfd; return how many signals it counted. */
-static uint64_t wait_eventfd(int efd, int ms)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t count = 0;
-
-	if (poll(&p, 1, ms) == 1 && read(efd, &count, 8) != 8)
-		count = 0;
-	return count;
 }
 
 /* Host vectors allocated to the function (its sysfs msi_irqs). */
@@ -177,7 +146,7 @@ TEST_F(nic, msix_vectors)
 	EXPECT_EQ(EINVAL, set_fds(dev, VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
 				  self->efd));
 	/* MSI-X vectors cannot be masked through SET_IRQS. */
-	EXPECT_EQ(ENOTTY, set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX,
+	EXPECT_EQ(ENOTTY, vfio_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX,
 				   VFIO_IRQ_SET_DATA_NONE |
 				   VFIO_IRQ_SET_ACTION_MASK, 0, 1, NULL));
 
@@ -199,12 +168,12 @@ TEST_F(nic, msix_loopback)
 	uint8_t bools[2] = { 0, 1 };
 
 	ASSERT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, self->efd));
-	EXPECT_EQ(0, set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX,
+	EXPECT_EQ(0, vfio_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL));
 	EXPECT_EQ(1, wait_eventfd(self->efd[0], 0));
 	EXPECT_EQ(0, wait_eventfd(self->efd[1], 0));
-	EXPECT_EQ(0, set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX,
+	EXPECT_EQ(0, vfio_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_BOOL |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2, bools));
 	EXPECT_EQ(0, wait_eventfd(self->efd[0], 0));
@@ -278,28 +247,28 @@ TEST_F(nic, err_req_loopback)
 
 	for (i = 0; i < 2; i++) {
 		/* Nothing to signal yet. */
-		EXPECT_EQ(EINVAL, set_irqs(dev, index[i],
+		EXPECT_EQ(EINVAL, vfio_set_irqs(dev, index[i],
 					   VFIO_IRQ_SET_DATA_NONE |
 					   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
 					   NULL));
 		EXPECT_EQ(0, set_fds(dev, index[i], 0, 1, self->efd));
-		EXPECT_EQ(0, set_irqs(dev, index[i], VFIO_IRQ_SET_DATA_NONE |
+		EXPECT_EQ(0, vfio_set_irqs(dev, index[i], VFIO_IRQ_SET_DATA_NONE |
 				      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
 				      NULL));
 		EXPECT_EQ(1, wait_eventfd(self->efd[0], 0));
-		EXPECT_EQ(0, set_irqs(dev, index[i], VFIO_IRQ_SET_DATA_BOOL |
+		EXPECT_EQ(0, vfio_set_irqs(dev, index[i], VFIO_IRQ_SET_DATA_BOOL |
 				      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
 				      &yes));
 		EXPECT_EQ(1, wait_eventfd(self->efd[0], 0));
 		/* One only, and no masking. */
 		EXPECT_EQ(EINVAL, set_fds(dev, index[i], 0, 2, self->efd));
-		EXPECT_EQ(ENOTTY, set_irqs(dev, index[i],
+		EXPECT_EQ(ENOTTY, vfio_set_irqs(dev, index[i],
 					   VFIO_IRQ_SET_DATA_NONE |
 					   VFIO_IRQ_SET_ACTION_MASK, 0, 1,
 					   NULL));
 		/* Count 0, no data: gone. */
 		EXPECT_EQ(0, irqs_off(dev, index[i]));
-		EXPECT_EQ(EINVAL, set_irqs(dev, index[i],
+		EXPECT_EQ(EINVAL, vfio_set_irqs(dev, index[i],
 					   VFIO_IRQ_SET_DATA_NONE |
 					   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
 					   NULL));

@@ -14,31 +14,14 @@
 #include <sys/eventfd.h>
 
 #include "edu.h"
+#include "irqs.h"
 #include "kselftest_harness.h"
 
 static int req_trigger(int device, int efd)
 {
-	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
-
-	set->argsz = sizeof(buf);
-	set->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
-	set->index = VFIO_PCI_REQ_IRQ_INDEX;
-	set->start = 0;
-	set->count = 1;
-	memcpy(set->data, &efd, sizeof(int32_t));
-	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? errno : 0;
-}
-
-/* Wait up to @ms for the eventfd; how many signals it counted. */
-static uint64_t wait_eventfd(int efd, int ms)
-{
-	struct pollfd p = { .fd = efd, .events = POLLIN };
-	uint64_t count = 0;
-
-	if (poll(&p, 1, ms) == 1 && read(efd, &count, 8) != 8)
-		count = 0;
-	return count;
+	return vfio_set_irqs(device, VFIO_PCI_REQ_IRQ_INDEX,
+			     VFIO_IRQ_SET_DATA_EVENTFD |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &efd);
 }
 
 FIXTURE(holder) {
