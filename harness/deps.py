@@ -59,8 +59,8 @@ def ensure(install: bool) -> list[str]:
         return packages
     note(f"installing {' '.join(packages)}")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    if not list(Path("/var/lib/apt/lists").glob("*Packages*")):
-        subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
+    # Fresh package lists: stale ones can name versions long gone.
+    subprocess.run(["apt-get", "update", "-q"], check=True, env=env)
     subprocess.run(install_command(packages), check=True, env=env)
     return sorted({r.package for r in missing()})
 
