@@ -8,7 +8,9 @@ new part of the kernel log is searched for splats.
 
 from __future__ import annotations
 
+import ctypes
 import re
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from .errors import BootError, GuestSplat, GuestTimeout
 from .topology import Topology
 
 BOOT_TIMEOUT = 180.0
+PR_SET_PDEATHSIG = 1
 _READY = "HARNESS-READY"
 
 
@@ -31,6 +34,13 @@ class Result:
     @property
     def ok(self) -> bool:
         return self.status == 0
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: a harness killed mid-run (timeout, ^C,
+    CI) takes its guest with it instead of leaving QEMU running."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def tail(text: str, lines: int = 30) -> str:
@@ -67,7 +77,7 @@ class Guest:
         self._proc = pexpect.spawn(
             "/bin/sh", ["-c", 'exec "$@" 2>>"$0"', str(self.qemu_log), *cmd],
             encoding="utf-8", codec_errors="replace", timeout=None,
-            echo=False)
+            echo=False, preexec_fn=_die_with_parent)
         self._proc.logfile_read = self._shell_log
         try:
             self._proc.expect_exact(_READY, timeout=BOOT_TIMEOUT)
