@@ -30,59 +30,15 @@ FIXTURE(hot) {
 	int group;
 	int device;
 	/* Other members, moved from their host driver to vfio-pci. */
-	char moved[8][32];
-	char moved_driver[8][64];
-	int nr_moved;
+	struct pci_moved moved;
 	bool type1;
 };
-
-/* Bind every other member of the group that a host driver has to vfio-pci. */
-static void move_others(FIXTURE_DATA(hot) *self)
-{
-	char path[PATH_MAX], drv[64];
-	struct dirent *de;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
-		 self->group_id);
-	dir = opendir(path);
-	if (!dir)
-		return;
-	while ((de = readdir(dir)) && self->nr_moved < 8) {
-		if (de->d_name[0] == '.')
-			continue;
-		pci_driver(de->d_name, drv);
-		if (!strcmp(drv, "vfio-pci") || !strcmp(de->d_name, self->edu) ||
-		    !strcmp(de->d_name, self->testdev))
-			continue;
-		snprintf(self->moved[self->nr_moved], 32, "%.31s", de->d_name);
-		snprintf(self->moved_driver[self->nr_moved], 64, "%s", drv);
-		self->nr_moved++;
-		pci_bind(de->d_name, "vfio-pci");
-	}
-	closedir(dir);
-}
-
-static void give_back_others(FIXTURE_DATA(hot) *self)
-{
-	char path[PATH_MAX];
-	int i;
-
-	for (i = 0; i < self->nr_moved; i++) {
-		pci_bind(self->moved[i], "");
-		if (!self->moved_driver[i][0])
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
-			 self->moved_driver[i]);
-		sysfs_write(path, self->moved[i]);
-	}
-}
 
 FIXTURE_SETUP(hot)
 {
 	self->type1 = pci_test_get_type1();
 	self->container = self->group = self->device = -1;
-	self->nr_moved = 0;
+	self->moved.n = 0;
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu));
 	ASSERT_EQ(0, pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, 0,
 			      self->testdev));
@@ -90,7 +46,8 @@ FIXTURE_SETUP(hot)
 	ASSERT_EQ(0, pci_bind(self->testdev, "vfio-pci"));
 	self->group_id = pci_iommu_group(self->edu);
 	ASSERT_LE(0, self->group_id);
-	move_others(self);
+	pci_group_move(&self->moved, self->group_id, "vfio-pci",
+		       self->edu, self->testdev);
 
 	self->container = open(VFIO_CONTAINER_PATH, O_RDWR);
 	ASSERT_LE(0, self->container);
@@ -116,7 +73,7 @@ FIXTURE_TEARDOWN(hot)
 		pci_bind(self->edu, "");
 	if (self->testdev[0])
 		pci_bind(self->testdev, "");
-	give_back_others(self);
+	pci_group_restore(&self->moved);
 	pci_test_put_type1(self->type1);
 }
 

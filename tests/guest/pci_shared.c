@@ -25,53 +25,9 @@ FIXTURE(shared) {
 	int container;
 	int group;
 	/* Other members a host driver had, unbound here, rebound after. */
-	char parked[8][32];
-	char parked_driver[8][64];
-	int nr_parked;
+	struct pci_moved parked;
 	bool type1;
 };
-
-/*
- * Unbind members of @group_id that a host driver (not vfio-pci) holds:
- * the group is not viable for VFIO while one is bound.
- */
-static void park_others(FIXTURE_DATA(shared) *self, int group_id)
-{
-	char path[PATH_MAX], drv[64];
-	struct dirent *de;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
-		 group_id);
-	dir = opendir(path);
-	if (!dir)
-		return;
-	while ((de = readdir(dir)) && self->nr_parked < 8) {
-		if (de->d_name[0] == '.')
-			continue;
-		pci_driver(de->d_name, drv);
-		if (!drv[0] || !strcmp(drv, "vfio-pci"))
-			continue;
-		snprintf(self->parked[self->nr_parked], 32, "%.31s",
-			 de->d_name);
-		snprintf(self->parked_driver[self->nr_parked], 64, "%s", drv);
-		if (!pci_bind(de->d_name, ""))
-			self->nr_parked++;
-	}
-	closedir(dir);
-}
-
-static void unpark_others(FIXTURE_DATA(shared) *self)
-{
-	char path[PATH_MAX];
-	int i;
-
-	for (i = 0; i < self->nr_parked; i++) {
-		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
-			 self->parked_driver[i]);
-		sysfs_write(path, self->parked[i]);
-	}
-}
 
 FIXTURE_SETUP(shared)
 {
@@ -79,7 +35,7 @@ FIXTURE_SETUP(shared)
 
 	self->type1 = pci_test_get_type1();
 	self->container = self->group = -1;
-	self->nr_parked = 0;
+	self->parked.n = 0;
 	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu));
 	ASSERT_EQ(0, pci_find(TESTDEV_VENDOR, TESTDEV_DEVICE, 0,
 			      self->testdev));
@@ -88,7 +44,8 @@ FIXTURE_SETUP(shared)
 	group_id = pci_iommu_group(self->edu);
 	ASSERT_LE(0, group_id);
 	ASSERT_EQ(group_id, pci_iommu_group(self->testdev));
-	park_others(self, group_id);
+	/* A host driver in the group makes it non-viable: park it. */
+	pci_group_move(&self->parked, group_id, "", NULL, NULL);
 
 	self->container = open(VFIO_CONTAINER_PATH, O_RDWR);
 	ASSERT_LE(0, self->container);
@@ -110,7 +67,7 @@ FIXTURE_TEARDOWN(shared)
 		pci_bind(self->edu, "");
 	if (self->testdev[0])
 		pci_bind(self->testdev, "");
-	unpark_others(self);
+	pci_group_restore(&self->parked);
 	pci_test_put_type1(self->type1);
 }
 

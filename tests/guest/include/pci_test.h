@@ -74,4 +74,65 @@ static inline void pci_user_close(struct vfio_user *u, bool *type1)
 	*type1 = false;
 }
 
+/*
+ * Members of an IOMMU group moved off their host driver for a test, and
+ * where they came from, so they can be given back.
+ */
+struct pci_moved {
+	char bdf[8][32];
+	char driver[8][64];
+	int n;
+};
+
+/*
+ * Bind every member of @group_id to @target ("" for no driver), except
+ * those already there, those named @skip1/@skip2, and, when @target is
+ * "", those no driver holds. Remembers each one's driver.
+ */
+static inline void pci_group_move(struct pci_moved *m, int group_id,
+				  const char *target, const char *skip1,
+				  const char *skip2)
+{
+	char path[PATH_MAX], drv[64];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/kernel/iommu_groups/%d/devices",
+		 group_id);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir)) && m->n < 8) {
+		if (de->d_name[0] == '.')
+			continue;
+		pci_driver(de->d_name, drv);
+		if (!strcmp(drv, target) || !strcmp(drv, "vfio-pci") ||
+		    (skip1 && !strcmp(de->d_name, skip1)) ||
+		    (skip2 && !strcmp(de->d_name, skip2)))
+			continue;
+		snprintf(m->bdf[m->n], 32, "%.31s", de->d_name);
+		snprintf(m->driver[m->n], 64, "%s", drv);
+		if (!pci_bind(de->d_name, target))
+			m->n++;
+	}
+	closedir(dir);
+}
+
+/* Give every moved member back to the driver it had. */
+static inline void pci_group_restore(struct pci_moved *m)
+{
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < m->n; i++) {
+		pci_bind(m->bdf[i], "");
+		if (!m->driver[i][0])
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/bind",
+			 m->driver[i]);
+		sysfs_write(path, m->bdf[i]);
+	}
+	m->n = 0;
+}
+
 #endif /* PCI_TEST_H */
