@@ -42,7 +42,8 @@ $(VENV)/.ready: pyproject.toml
 	    echo "python3-venv is missing: sudo apt-get install python3-venv"; exit 1; \
 	  fi; }
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q --disable-pip-version-check "pytest>=7.4" "pexpect>=4.8" "qemu.qmp>=0.0.3"
+	$(PYTHON) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > $(VENV)/requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r $(VENV)/requirements.txt
 	touch $@
 
 clean:

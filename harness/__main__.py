@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import deps
+from . import deps, modsets
 from .errors import BootError, BuildError, HarnessError
-from .paths import REPO
+from .paths import REPO, results_dir
 from .progress import note
 from .topology import DEFAULT_MACHINE, available
 
@@ -44,14 +44,28 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def main_job_args(args: argparse.Namespace) -> list[str]:
+    """pytest arguments of the main job (pure): every test that needs a
+    guest, on every machine they need, judged as `make check` judges."""
+    argv = ["-p", "no:cacheprovider", "--main-job", f"--vfio={args.vfio}",
+            f"--kernel-flavour={args.flavour}", "--tb=short", "-rfE",
+            f"--junitxml={results_dir() / 'junit.xml'}"]
+    if args.machine:
+        argv.append(f"--machine={args.machine}")
+    if args.jobs != "0":
+        argv += ["-n", args.jobs]
+    return [*argv, str(REPO / "tests")]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from .validate import validate
-    from .world import MODSETS, build
-    w = build(args.flavour)
-    modsets = MODSETS if args.vfio == "both" else (args.vfio,)
-    table, ok = validate(w, modsets, args.machine)
-    print(table)
-    return 0 if ok else 1
+    """The main job: the suite's guest tests through pytest, so `make`
+    and `make check` share one judge; the table is printed at the end."""
+    import pytest
+
+    from .world import build
+    build(args.flavour)   # build errors surface here, before pytest
+    status = pytest.main(main_job_args(args))
+    return 0 if status == 0 else 1
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
@@ -59,9 +73,7 @@ def cmd_shell(args: argparse.Namespace) -> int:
     from .topology import load
     from .world import build
     w = build(args.flavour)
-    boot = qemu.Boot(kernel=w.kernel.bzimage, initrd=w.image, accel=w.accel,
-                     interactive=True,
-                     extra_append=(f"harness.modset={args.modset}",))
+    boot = w.interactive(append=(modsets.boot_argument(args.modset),))
     cmd = qemu.command(load(args.machine), boot)
     note(f"{args.machine} with the {args.modset} modules; quit with "
          "Ctrl-A X (or `poweroff -f`)")
@@ -83,7 +95,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
         result = guest.run("cd /host && " + " ".join(args.command),
                            timeout=args.timeout)
         sys.stdout.write(result.output)
-        guest.use_modules("none")
+        guest.use_modules(modsets.NONE)
     return result.status
 
 
@@ -145,20 +157,21 @@ def parser() -> argparse.ArgumentParser:
                     help="rebuild the guest kernel even if cached")
     sp.set_defaults(func=cmd_build)
 
-    sp = add("run", "the main job: build, boot, run the guest validation")
-    sp.add_argument("--vfio", default="both",
-                    choices=("ours", "upstream", "both"))
-    sp.set_defaults(func=cmd_run)
+    sp = add("run", "the main job: build, then every guest test on every "
+             "machine it needs, on each module set, as a table by feature")
+    modsets.add_selection_option(sp, default=modsets.BOTH)
+    sp.add_argument("-n", "--jobs", default="0",
+                    help="guests in parallel (pytest-xdist workers; 0: one "
+                    "at a time, auto: one per core)")
+    sp.set_defaults(func=cmd_run, machine=None)
 
     sp = add("shell", "an interactive guest with a module set loaded")
-    sp.add_argument("--modset", default="ours",
-                    choices=("ours", "upstream", "none"))
+    modsets.add_modset_option(sp, default=modsets.OURS)
     sp.set_defaults(func=cmd_shell)
 
     sp = add("exec", "copy a directory into the guest's /host and run a "
              "command there")
-    sp.add_argument("--modset", default="ours",
-                    choices=("ours", "upstream", "none"))
+    modsets.add_modset_option(sp, default=modsets.OURS)
     sp.add_argument("--timeout", type=float, default=300)
     sp.add_argument("directory", help="host directory (static binaries)")
     sp.add_argument("command", nargs="+", help="command, run in /host")
@@ -166,8 +179,7 @@ def parser() -> argparse.ArgumentParser:
 
     sp = add("bisect", "exit 0 good, 1 bad, 125 untestable: for "
              "`git bisect run python3 -m harness bisect [pytest args]`")
-    sp.add_argument("--vfio", default="ours",
-                    choices=("ours", "upstream", "both"))
+    modsets.add_selection_option(sp, default=modsets.OURS)
     sp.add_argument("pytest_args", nargs=argparse.REMAINDER,
                     help="pytest arguments selecting the tests "
                     "(default: the whole suite)")

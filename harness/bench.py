@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .guest import Guest
 from .kernel import build_info, ensure_kernel
+from .modsets import MODSETS, NONE, OURS, UPSTREAM
 from .modules import build_ours
 from .paths import REPO, Layout
 from .table import render
@@ -130,7 +131,6 @@ def ratio(upstream: float | None, ours: float | None) -> str:
 
 def dma(args: argparse.Namespace) -> int:
     """Map/unmap throughput, ours against upstream in one boot."""
-    from .world import MODSETS
     world = build(args.flavour)
     maps: dict[tuple[str, int, str], list[float]] = {}
     unmaps: dict[tuple[str, int, str], list[float]] = {}
@@ -153,13 +153,13 @@ def dma(args: argparse.Namespace) -> int:
                     if round_:
                         maps.setdefault((mode, mib, modset), []).extend(m)
                         unmaps.setdefault((mode, mib, modset), []).extend(u)
-                guest.use_modules("none")
+                guest.use_modules(NONE)
     med = {k: (statistics.median(maps[k]), statistics.median(unmaps[k]))
            for k in maps}
 
     rows = []
     for mode, mib in DMA_CASES:
-        o, u = med.get((mode, mib, "ours")), med.get((mode, mib, "upstream"))
+        o, u = med.get((mode, mib, OURS)), med.get((mode, mib, UPSTREAM))
 
         def ms(v: tuple[float, float] | None, i: int) -> str:
             return "-" if v is None else f"{v[i] / 1000:.1f}"
@@ -212,7 +212,6 @@ def _pci_runs(guest: Guest, runs: int) -> dict[str, list[float]]:
 
 def pci(args: argparse.Namespace) -> int:
     """Interrupt and BAR access costs, ours against upstream in one boot."""
-    from .world import MODSETS
     world = build(args.flavour)
     samples: dict[tuple[str, str], list[float]] = {}
     with world.guest("bench-pci") as guest:
@@ -223,7 +222,7 @@ def pci(args: argparse.Namespace) -> int:
             for modset in MODSETS:
                 guest.use_modules(modset)
                 runs = _pci_runs(guest, 1)
-                guest.use_modules("none")
+                guest.use_modules(NONE)
                 if round_ == 0:
                     continue
                 for name, values in runs.items():
@@ -232,7 +231,7 @@ def pci(args: argparse.Namespace) -> int:
 
     rows = []
     for name, label, unit in PCI_CASES:
-        o, u = med.get((name, "ours")), med.get((name, "upstream"))
+        o, u = med.get((name, OURS)), med.get((name, UPSTREAM))
         scale = 1000.0 if unit == "us" else 1.0
 
         def fmt(v: float | None) -> str:

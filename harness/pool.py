@@ -14,8 +14,9 @@ class GuestPool:
     test gets a fresh boot, so one bad test does not fail the rest.
     """
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, prefix: str = "") -> None:
         self.world = world
+        self.prefix = f"{prefix}-" if prefix else ""
         self.guests: dict[str, Guest] = {}
         self.boots = 0
 
@@ -28,7 +29,8 @@ class GuestPool:
             guest = None
         if guest is None:
             self.boots += 1
-            guest = self.world.guest(f"{machine}-{self.boots}", machine)
+            guest = self.world.guest(f"{self.prefix}{machine}-{self.boots}",
+                                     machine)
             self.guests[machine] = guest
             guest.start()
         guest.use_modules(modset)

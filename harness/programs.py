@@ -63,6 +63,11 @@ class ProgramInfo:
         return self.options.get("machine")
 
     @property
+    def feature(self) -> str | None:
+        """The feature group (harness/features.py) the program covers."""
+        return self.options.get("feature")
+
+    @property
     def timeout(self) -> float:
         return float(self.options.get("timeout", 120))
 

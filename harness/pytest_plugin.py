@@ -8,28 +8,43 @@
 * A kernel splat printed while a test ran fails that test, with the
   trace; the guest is then rebooted for the next test. Each test's
   console excerpt is kept under results/tests/.
+* Every test's verdict (harness/verdict.py) goes into one table grouped
+  by feature, printed at the end and written with a KTAP file under
+  results/. The main job (`python3 -m harness run`, i.e. `make`) is this
+  same run restricted to the tests that need a guest (`--main-job`), so
+  `make` and `make check` judge alike.
+* Under pytest-xdist (`-n N`) the controller builds once and hands the
+  built world to the workers; each worker boots its own guests, and the
+  tests of one machine and module set stay on one worker.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from . import ktap, splat
-from .errors import HarnessError
+from . import features, ktap, modsets, splat
+from .errors import GuestSplat, HarnessError
 from .guest import Guest, tail
 from .paths import results_dir
 from .pool import GuestPool
 from .programs import GUEST_TESTS, program_info
+from .results import Results, Row
 from .topology import DEFAULT_MACHINE
-from .world import MODSETS, World, build
+from .verdict import VERDICT_PROPERTY, Verdict, from_report, ktap_case
+from .world import World, build
 
 GUEST_KEY = pytest.StashKey[Guest]()
 MARK_KEY = pytest.StashKey[int]()
 _STATE = pytest.StashKey["_State"]()
+_RESULTS = pytest.StashKey["_Reporter"]()
+_WORLD_INPUT = "vfio_world"   # the built world, controller -> workers
 
 
 class _State:
@@ -45,8 +60,10 @@ class _State:
         if self._error is not None:
             raise HarnessError(f"(build failed earlier) {self._error}")
         if self._world is None:
+            built = getattr(self.config, "workerinput", {}).get(_WORLD_INPUT)
             try:
-                self._world = build(self.config.getoption("kernel_flavour"))
+                self._world = (World.from_dict(built) if built else
+                               build(self.config.getoption("kernel_flavour")))
             except Exception as exc:
                 self._error = exc
                 raise
@@ -54,8 +71,14 @@ class _State:
 
     def pool(self) -> GuestPool:
         if self._pool is None:
-            self._pool = GuestPool(self.world())
+            # Each xdist worker boots its own guests: name them apart.
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+            self._pool = GuestPool(self.world(), prefix=worker)
         return self._pool
+
+    def accel(self) -> str:
+        """The accelerator in use, or "-" when nothing was built."""
+        return self._world.accel if self._world is not None else "-"
 
     def close(self) -> None:
         if self._pool is not None:
@@ -64,8 +87,8 @@ class _State:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("vfio", "VFIO guest tests")
-    group.addoption("--vfio", choices=("ours", "upstream", "both"),
-                    default="ours",
+    group.addoption("--vfio", choices=modsets.SELECTIONS,
+                    default=modsets.OURS,
                     help="module set(s) to test: our modules, the kernel's "
                     "own, or both (CI); default: ours")
     group.addoption("--machine", default=None,
@@ -75,10 +98,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     choices=("default", "debug"),
                     help="guest kernel flavour; debug adds lockdep, KASAN, "
                     "kmemleak, DEBUG_ATOMIC_SLEEP")
+    group.addoption("--main-job", action="store_true",
+                    help="the main job (`python3 -m harness run`): only "
+                    "the tests that need a guest, a progress line per "
+                    "test and the whole table at the end")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = _State(config)
+    if not hasattr(config, "workerinput"):
+        reporter = _Reporter(config)
+        config.stash[_RESULTS] = reporter
+        config.pluginmanager.register(reporter, "vfio-results")
+    config.addinivalue_line("markers", "feature(name): the feature of the "
+                            "VFIO API a test covers (harness/features.py)")
+    config.addinivalue_line("markers", "host: needs no guest; left out of "
+                            "the main job")
     config.addinivalue_line("markers", "machine(name): the machine topology "
                             "a guest test needs")
     config.addinivalue_line("markers", "last_per_modset: run after every "
@@ -93,8 +128,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def selected_modsets(config: pytest.Config) -> list[str]:
-    choice = config.getoption("vfio")
-    return list(MODSETS) if choice == "both" else [choice]
+    return list(modsets.expand(config.getoption("vfio")))
 
 
 def _machine(config: pytest.Config, own: str | None) -> str:
@@ -111,7 +145,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if only:
         sets = [s for s in sets if s in only.args]
     metafunc.parametrize("modset", sets or [
-        pytest.param("none", marks=pytest.mark.skip(
+        pytest.param(modsets.NONE, marks=pytest.mark.skip(
             reason=f"only for module sets {only.args if only else ()}"))])
 
 
@@ -136,6 +170,10 @@ class GuestCaseFailure(Exception):
     """A KTAP case failed in the guest; the message is the whole story."""
 
 
+class GuestCaseLeak(GuestCaseFailure):
+    """A case passed but left module references behind."""
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector
                         ) -> pytest.Collector | None:
     if file_path.suffix == ".c" and file_path.parent == GUEST_TESTS:
@@ -154,6 +192,8 @@ class GuestProgram(pytest.File):
                     self, name=f"{case}[{modset}]", case=case, modset=modset,
                     machine=_machine(self.config, info.machine),
                     timeout=info.timeout)
+                item.add_marker(pytest.mark.feature(
+                    info.feature or features.UNKNOWN))
                 if reason := info.xfail(modset, case):
                     # strict: the day it passes, the note must go.
                     item.add_marker(pytest.mark.xfail(reason=reason,
@@ -184,23 +224,24 @@ class GuestCase(pytest.Item):
         result = guest.run(cmd, timeout=self.timeout)
         cases = ktap.parse(result.output, state.world().layout.kunit_tool)
         found = cases.get(self.case)
+        verdict = ktap_case(found.status if found else None, result.status)
         if found is None:
             raise GuestCaseFailure(
                 f"{cmd} exited {result.status} without reporting "
                 f"{self.case} (crashed? renamed?):\n{tail(result.output, 40)}")
-        if found.status == "skip":
+        if verdict is Verdict.SKIP:
             why = [ln for ln in found.log.splitlines() if "SKIP" in ln]
             pytest.skip("skipped in the guest: "
                         + (why[-1].split("SKIP", 1)[1].strip() if why
                            else found.log.strip()))
-        if found.status != "pass" or result.status != 0:
+        if verdict is not Verdict.PASS:
             raise GuestCaseFailure(
                 f"{self.case} {found.status} on {self.modset} "
                 f"(exit {result.status}):\n{result.output.rstrip()}")
         if leaked := guest.leaked_refs(refs_before, guest.module_refs()):
             # The next test must not inherit the leak: start afresh.
             guest.tainted = True
-            raise GuestCaseFailure(
+            raise GuestCaseLeak(
                 f"{self.case} passed but left module references behind "
                 f"after its process exited ({leaked}): a file, device or "
                 "mapping was not released")
@@ -215,28 +256,80 @@ class GuestCase(pytest.Item):
         return self.path, 0, f"{self.program}: {self.case} [{self.modset}]"
 
 
-# --- ordering: group by module set and machine --------------------------
+# --- ordering and selection ---------------------------------------------
+def _modset_of(item: pytest.Item) -> str | None:
+    if isinstance(item, GuestCase):
+        return item.modset
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("modset") if callspec else None
+
+
+def _row_of(item: pytest.Item) -> Row:
+    """The table row of a test: its feature, its name without the module
+    set, and the module-set column ("none" for tests of no set)."""
+    marker = item.get_closest_marker("feature")
+    feature = (str(marker.args[0]) if marker else
+               "unit" if not _needs_guest(item) else features.UNKNOWN)
+    modset = _modset_of(item) or modsets.NONE
+    if isinstance(item, GuestCase):
+        return Row(feature, f"{item.program}: {item.case}", modset)
+    callspec = getattr(item, "callspec", None)
+    params = [str(v) for k, v in (callspec.params.items() if callspec
+                                   else ()) if k != "modset"]
+    name = getattr(item, "originalname", item.name)
+    label = f"{item.path.stem}: {name}" + (f"[{'-'.join(params)}]"
+                                           if params else "")
+    return Row(feature, label, modset)
+
+
+def _needs_guest(item: pytest.Item) -> bool:
+    return (item.get_closest_marker("host") is None
+            and "unit" not in item.path.relative_to(
+                item.config.rootpath).parts[:2])
+
+
 def pytest_collection_modifyitems(session: pytest.Session,
                                   config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     """Run host-only tests first, then each module set's tests together,
-    so a guest switches module sets as rarely as possible."""
+    so a guest switches module sets as rarely as possible. The main job
+    keeps only the tests that need a guest."""
+    if config.getoption("main_job"):
+        dropped = [i for i in items if not _needs_guest(i)]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [i for i in items if _needs_guest(i)]
     order = {m: i for i, m in enumerate(selected_modsets(config))}
 
-    def modset_of(item: pytest.Item) -> str | None:
-        if isinstance(item, GuestCase):
-            return item.modset
-        callspec = getattr(item, "callspec", None)
-        return callspec.params.get("modset") if callspec else None
-
     def key(item: pytest.Item) -> tuple[int, int, int]:
-        modset = modset_of(item)
+        modset = _modset_of(item)
         if modset is None:
             return (0, 0, 0)
         last = item.get_closest_marker("last_per_modset") is not None
         return (1, order.get(modset, 99), int(last))
 
     items.sort(key=key)  # stable: source order within a group
+    for item in items:
+        row = _row_of(item)
+        # Carried by every report, across xdist too, and into JUnit XML.
+        item.user_properties += [("feature", row.feature),
+                                 ("modset", row.modset), ("row", row.label)]
+
+
+# --- sharding: build once, hand the world to the workers ------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if config.pluginmanager.hasplugin("dsession") and not hasattr(
+            config, "workerinput"):
+        # Workers must not build in parallel into one build directory.
+        config.stash[_STATE].world()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    state = node.config.stash[_STATE]
+    node.workerinput[_WORLD_INPUT] = state.world().to_dict()
 
 
 # --- splats and console logs per test ------------------------------------
@@ -244,24 +337,122 @@ def _log_name(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.\-\[\]]+", "_", nodeid).strip("_") + ".log"
 
 
+def _failure_kind(call: pytest.CallInfo[None]) -> Verdict | None:
+    """What kind of failure the test raised, where the exception says."""
+    if call.excinfo is None:
+        return None
+    exc = call.excinfo.value
+    if isinstance(exc, GuestCaseLeak):
+        return Verdict.LEAK
+    if isinstance(exc, GuestSplat):
+        return Verdict.SPLAT
+    if isinstance(exc, GuestCaseFailure):
+        return Verdict.FAIL
+    if isinstance(exc, HarnessError):
+        return Verdict.ERROR
+    return None
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
                               ) -> Iterator[None]:
-    report = yield
+    report: pytest.TestReport = yield  # type: ignore[misc]
+    kind = _failure_kind(call) if report.failed else None
     guest = item.stash.get(GUEST_KEY, None)
-    if guest is None or report.when != "call":
-        return report
-    text = guest.console_since(item.stash.get(MARK_KEY, 0))
-    logdir = results_dir() / "tests"
-    logdir.mkdir(parents=True, exist_ok=True)
-    (logdir / _log_name(item.nodeid)).write_text(text)
-    trace = splat.find(text)
-    if trace:
-        guest.tainted = True
-        if report.passed:
-            report.outcome = "failed"
-            report.longrepr = ("the guest kernel splatted while this test "
-                               f"ran:\n{trace}")
-    if report.failed and text.strip():
-        report.sections.append(("guest console", tail(text, 60)))
-    return report
+    if guest is not None and report.when == "call":
+        text = guest.console_since(item.stash.get(MARK_KEY, 0))
+        logdir = results_dir() / "tests"
+        logdir.mkdir(parents=True, exist_ok=True)
+        (logdir / _log_name(item.nodeid)).write_text(text)
+        trace = splat.find(text)
+        if trace:
+            guest.tainted = True
+            kind = Verdict.SPLAT
+            if report.passed:
+                report.outcome = "failed"
+                report.longrepr = ("the guest kernel splatted while this "
+                                   f"test ran:\n{trace}")
+        if report.failed and text.strip():
+            report.sections.append(("guest console", tail(text, 60)))
+    if kind is not None and report.failed:
+        report.user_properties.append((VERDICT_PROPERTY, kind.value))
+    return report  # type: ignore[return-value]
+
+
+# --- the table: one verdict per test, grouped by feature ------------------
+class _Reporter:
+    """Collects every report's verdict (in the controller under xdist),
+    prints a progress line per test in the main job, and the grouped
+    table at the end; writes results/table.txt and results/results.ktap."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.results = Results()
+        self.total = 0
+        self.done = 0
+        self.start = time.monotonic()
+
+    @property
+    def main_job(self) -> bool:
+        return bool(self.config.getoption("main_job"))
+
+    # pytest hooks: this object is registered as a plugin.
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.total = len(session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any,
+                                              ids: list[str]) -> None:
+        self.total = max(self.total, len(ids))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        props = dict(report.user_properties)
+        if "row" not in props:
+            return
+        row = Row(str(props["feature"]), str(props["row"]),
+                  str(props["modset"]))
+        longrepr = str(report.longrepr) if report.failed else ""
+        recorded = props.get(VERDICT_PROPERTY)
+        verdict = from_report(report.outcome, report.when,
+                              hasattr(report, "wasxfail"),
+                              str(recorded) if recorded else None, longrepr)
+        self.results.add(report.nodeid, row, verdict)
+        if report.when == "teardown" and self.main_job:
+            self.done += 1
+            final = self.results.final()[report.nodeid]
+            elapsed = time.monotonic() - self.start
+            self._write(f"[{self.done}/{self.total or '?'} "
+                        f"{int(elapsed) // 60}m{int(elapsed) % 60:02d}s] "
+                        f"{row.label} [{row.modset}] {final.value}")
+
+    def _write(self, line: str) -> None:
+        term = self.config.pluginmanager.getplugin("terminalreporter")
+        if term is not None:
+            term.write_line(line)
+        else:
+            print(line, flush=True)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport
+                                 ) -> Iterator[None]:
+        status: tuple[str, str, str] = yield  # type: ignore[misc]
+        if self.main_job and status:
+            # The main job prints its own progress line per test.
+            return (status[0], "", "")  # type: ignore[return-value]
+        return status  # type: ignore[return-value]
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        term = terminalreporter
+        if not self.results.rows:
+            return
+        self.results.write(results_dir())
+        term.section("VFIO results by feature")
+        term.write_line(self.results.table(rows=self.main_job))
+        accel = self.config.stash[_STATE].accel()
+        term.write_line(
+            f"\n{len(self.results.rows)} tests, accel {accel}, "
+            f"{time.monotonic() - self.start:.0f}s: "
+            + ("all passed" if self.results.ok else "FAILURES")
+            + f"; table and KTAP in {results_dir()}")
+
+

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import qemu
+from typing import Any
+
 from .guest import Guest
 from .image import build_image
 from .kernel import Kernel, ensure_kernel
@@ -19,7 +21,19 @@ from .programs import build_programs
 from .progress import note
 from .topology import DEFAULT_MACHINE, load
 
-MODSETS = ("ours", "upstream")
+KVM_PROBE_TIMEOUT = 15.0
+"""Seconds a KVM boot may take before the probe calls KVM unusable: a
+tinyconfig guest reaches init in under 2 s even under TCG (GUIDE.md)."""
+
+
+def boot_config(kernel: Kernel, image: Path, accel: str, *,
+                console_log: Path | None = None,
+                qmp_socket: Path | None = None, interactive: bool = False,
+                append: tuple[str, ...] = ()) -> qemu.Boot:
+    """The one place a QEMU run's settings (besides its topology) are made."""
+    return qemu.Boot(kernel=kernel.bzimage, initrd=image, accel=accel,
+                     console_log=console_log, qmp_socket=qmp_socket,
+                     interactive=interactive, extra_append=append)
 
 
 @dataclass
@@ -37,13 +51,39 @@ class World:
         """A guest (not yet started) whose console goes to results/."""
         logdir = results_dir() / "console"
         logdir.mkdir(parents=True, exist_ok=True)
-        boot = qemu.Boot(kernel=self.kernel.bzimage,
-                         initrd=image or self.image, accel=self.accel,
-                         console_log=logdir / f"{name}.log",
-                         qmp_socket=Path(tempfile.gettempdir()) /
-                         f"vfio-harness-{os.getpid()}-{name}.qmp",
-                         extra_append=append)
+        boot = boot_config(self.kernel, image or self.image, self.accel,
+                           console_log=logdir / f"{name}.log",
+                           qmp_socket=Path(tempfile.gettempdir()) /
+                           f"vfio-harness-{os.getpid()}-{name}.qmp",
+                           append=append)
         return Guest(load(machine), boot)
+
+    def interactive(self, append: tuple[str, ...] = ()) -> qemu.Boot:
+        """Settings for a guest whose console is the user's terminal."""
+        return boot_config(self.kernel, self.image, self.accel,
+                           interactive=True, append=append)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (str, list, dict) naming what was built, for a
+        pytest-xdist worker that must use it without building again."""
+        return {"cache": str(self.layout.cache),
+                "version": self.layout.version,
+                "flavour": self.layout.flavour,
+                "release": self.kernel.release,
+                "modules": [str(self.modules.directory), self.modules.order,
+                            self.modules.kunit],
+                "programs": {k: str(v) for k, v in self.programs.items()},
+                "image": str(self.image), "accel": self.accel}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "World":
+        """The inverse of to_dict."""
+        lay = Layout(Path(data["cache"]), data["version"], data["flavour"])
+        directory, order, kunit = data["modules"]
+        return cls(lay, Kernel(lay, data["release"]),
+                   Modules(Path(directory), list(order), list(kunit)),
+                   {k: Path(v) for k, v in data["programs"].items()},
+                   Path(data["image"]), data["accel"])
 
 
 def layout(flavour: str = "default") -> Layout:
@@ -65,14 +105,16 @@ def build(flavour: str = "default", extra: Path | None = None,
 def _probe_kvm(kernel: Kernel, image: Path) -> tuple[bool, str]:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "console.log"
-        boot = qemu.Boot(kernel=kernel.bzimage, initrd=image, accel="kvm",
-                         console_log=log, extra_append=("harness.probe",))
+        boot = boot_config(kernel, image, "kvm", console_log=log,
+                           append=("harness.probe",))
         cmd = qemu.command(load(DEFAULT_MACHINE), boot)
         try:
             proc = subprocess.run(cmd, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, timeout=60)
+                                  capture_output=True, text=True,
+                                  timeout=KVM_PROBE_TIMEOUT)
         except subprocess.TimeoutExpired:
-            return False, "KVM boot timed out"
+            return False, (f"KVM boot did not reach init in "
+                           f"{KVM_PROBE_TIMEOUT:.0f}s")
         if "HARNESS-PROBE-OK" in log.read_text(errors="replace"):
             return True, "KVM booted the guest"
         err = (proc.stderr.strip().splitlines() or ["no output"])[-1]

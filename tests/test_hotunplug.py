@@ -15,6 +15,10 @@ the function removed and QEMU reports it deleted.
 
 import time
 
+import pytest
+
+pytestmark = pytest.mark.feature("hotunplug")
+
 EDU_SYSFS = "ls -d /sys/bus/pci/devices/* | while read d; do " \
             "[ $(cat $d/vendor):$(cat $d/device) = 0x1234:0x11e8 ] " \
             "&& echo ${d##*/}; done; true"

@@ -8,6 +8,8 @@ import pytest
 
 from harness import kunit, ktap
 
+pytestmark = pytest.mark.feature("kunit")
+
 CASES = [(module, case) for module, cases in kunit.modules().items()
          for case in cases]
 

@@ -4,6 +4,8 @@ import pytest
 
 from harness.topology import available
 
+pytestmark = pytest.mark.feature("harness")
+
 EDU = "0x1234:0x11e8"
 TESTDEV = "0x1b36:0x0005"
 LIST = ("for d in /sys/bus/pci/devices/*; do "

@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.feature("harness")
+
 
 def test_the_selected_set_is_loaded(guest, modset):
     # Out-of-tree modules taint the kernel with O; the kernel's own do not.

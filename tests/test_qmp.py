@@ -1,5 +1,9 @@
 """The harness reaches QEMU's monitor: the way hot unplug is driven."""
 
+import pytest
+
+pytestmark = pytest.mark.feature("harness")
+
 
 def test_qmp_sees_the_machine_devices(guest, modset):
     status = guest.qmp("query-status")

@@ -6,6 +6,9 @@ import pytest
 
 from harness.lint import checkpatch, sparse
 
+# Host-only: lint needs no guest, so the main job (`make`) leaves it out.
+pytestmark = [pytest.mark.feature("harness"), pytest.mark.host]
+
 
 def test_checkpatch_strict(world):
     findings = checkpatch(world.kernel)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// harness: feature=container
 /*
  * The container device /dev/vfio/vfio before any group or IOMMU backend.
  */

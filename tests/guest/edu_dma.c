@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// harness: feature=dma
 /*
  * Data through the IOMMU: QEMU's edu DMA engine reads and writes guest
  * memory at IOVAs mapped with type1, and nowhere else.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// harness: feature=irqs
 /*
  * Interrupts through SET_IRQS: edu raises INTx or MSI when a factorial
  * completes, and the user hears it on an eventfd.

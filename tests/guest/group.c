@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// harness: feature=groups
 /*
  * Groups and containers: /dev/vfio/N, GET_STATUS, SET/UNSET_CONTAINER,
  * SET_IOMMU and GET_DEVICE_FD, with edu and pci-testdev each in a group

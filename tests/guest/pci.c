@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// harness: feature=pci
 /*
  * vfio-pci, first slice: device, region and IRQ info, config space
  * virtualization, and BAR access through read()/write(), on QEMU's edu

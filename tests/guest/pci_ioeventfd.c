@@ -4,7 +4,7 @@
  * data into edu's liveness register, which reads back inverted; the
  * argument checks, EEXIST/ENODEV, and the limit per device.
  */
-// harness: machine=q35-intel timeout=120
+// harness: machine=q35-intel timeout=120 feature=pci
 #include <stddef.h>
 #include <sys/eventfd.h>
 #include <time.h>

@@ -5,7 +5,7 @@
  * error and request eventfds, the latter fired by an unbind while the
  * device is held.
  */
-// harness: machine=q35-pcie timeout=120
+// harness: machine=q35-pcie timeout=120 feature=irqs
 #include <dirent.h>
 #include <poll.h>
 #include <sys/eventfd.h>

@@ -6,7 +6,7 @@
  * memory decode is off, then comes back when it is turned on again, or
  * after a reset.
  */
-// harness: machine=q35-intel timeout=120
+// harness: machine=q35-intel timeout=120 feature=pci
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>

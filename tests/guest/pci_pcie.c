@@ -4,7 +4,7 @@
  * capabilities (PM, MSI, PCIe, MSI-X), extended capabilities (AER, DSN),
  * MSI-X table BAR, option ROM and I/O BAR.
  */
-// harness: machine=q35-pcie
+// harness: machine=q35-pcie feature=pci
 #include <stddef.h>
 #include <signal.h>
 #include <sys/mman.h>

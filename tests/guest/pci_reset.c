@@ -7,7 +7,7 @@
  * a host driver holds (a virtio-rng) are moved to vfio-pci for a case,
  * and given back after it.
  */
-// harness: machine=q35-shared-group timeout=120
+// harness: machine=q35-shared-group timeout=120 feature=reset
 #include <dirent.h>
 #include <stddef.h>
 #include <sys/mman.h>

@@ -5,7 +5,7 @@
  * refuse. Other members of the group that a host driver holds are
  * unbound for the duration of a case.
  */
-// harness: machine=q35-shared-group
+// harness: machine=q35-shared-group feature=pci
 #include <dirent.h>
 #include <stddef.h>
 

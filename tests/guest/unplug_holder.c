@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// harness: feature=hotunplug
 /*
  * A VFIO user that holds edu and listens for the device request (REQ)
  * eventfd: what vfio-pci signals when the kernel wants the device back,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// harness: machine=q35-shared-group
+// harness: machine=q35-shared-group feature=groups
 /*
  * Group viability is DMA ownership: edu, pci-testdev and a virtio-rng
  * share one IOMMU group, and while virtio-pci (a kernel driver doing DMA)
