@@ -8,20 +8,26 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 VFIO   ?= both
+JOBS   ?= auto
 PYTEST_ARGS ?=
 
-.PHONY: all run check unit deps build shell clean
+.PHONY: all run check unit pycheck deps build shell clean
 
 all: run
 
 run: deps
-	$(PY) -m harness run --vfio=$(VFIO)
+	$(PY) -m harness run --vfio=$(VFIO) -n $(JOBS)
 
-check: deps
-	$(PY) -m pytest --vfio=$(VFIO) --junitxml=results/junit.xml $(PYTEST_ARGS)
+check: deps pycheck
+	$(PY) -m pytest --vfio=$(VFIO) -n $(JOBS) --junitxml=results/junit.xml $(PYTEST_ARGS)
 
-unit: $(VENV)/.ready
+unit: $(VENV)/.ready pycheck
 	$(PY) -m pytest tests/unit -q
+
+# Python quality gates: the harness is typed strictly, and linted.
+pycheck: $(VENV)/.ready
+	$(PY) -m mypy --strict harness
+	$(PY) -m ruff check harness tests
 
 build: deps
 	$(PY) -m harness build

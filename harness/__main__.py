@@ -47,14 +47,15 @@ def cmd_build(args: argparse.Namespace) -> int:
 def main_job_args(args: argparse.Namespace) -> list[str]:
     """pytest arguments of the main job (pure): every test that needs a
     guest, on every machine they need, judged as `make check` judges."""
-    argv = ["-p", "no:cacheprovider", "--main-job", f"--vfio={args.vfio}",
-            f"--kernel-flavour={args.flavour}", "--tb=short", "-rfE",
+    argv = ["-q", "-p", "no:cacheprovider", "--main-job",
+            f"--vfio={args.vfio}", f"--kernel-flavour={args.flavour}",
+            "--tb=short", "-rfE",
             f"--junitxml={results_dir() / 'junit.xml'}"]
     if args.machine:
         argv.append(f"--machine={args.machine}")
     if args.jobs != "0":
         argv += ["-n", args.jobs]
-    return [*argv, str(REPO / "tests")]
+    return [*argv, f"--ignore={REPO / 'tests' / 'unit'}", str(REPO / "tests")]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -197,6 +198,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--clean", action="store_true",
                     help="also time a clean kernel build (minutes)")
     sp.add_argument("--runs", type=int, default=3)
+    sp.add_argument("--suite", action="store_true",
+                    help="loop: also time the whole suite serial and "
+                    "sharded, and check both give the same verdicts "
+                    "(minutes)")
     sp.set_defaults(func=cmd_bench)
     return p
 
@@ -206,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command not in ("deps",):
             _require_deps(install=False)
-        return args.func(args)
+        return int(args.func(args))
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         if args.command == "bisect":

@@ -100,11 +100,44 @@ def loop(args: argparse.Namespace) -> int:
     row("edit to verdict", _median(verdict, args.runs),
         "touch container.c; pytest one case")
 
+    same = ""
+    if args.suite:
+        serial, sharded, workers, diffs = _suite_serial_and_sharded()
+        row("whole suite, serial", serial, "pytest --vfio=both -n 0")
+        row("whole suite, sharded", sharded,
+            f"pytest --vfio=both -n auto ({workers} workers)")
+        same = ("\nserial and sharded runs: same tests, same verdicts, same "
+                "JUnit names" if not diffs else
+                "\nserial and sharded runs DIFFER:\n  " + "\n  ".join(diffs))
+
     print(render(["step (seconds)", "median", "min", "max", "target",
                   "", "note"], rows))
     print(f"\naccel {world.accel}, {os.cpu_count()} cpus, "
-          f"{args.runs} runs each")
-    return 0
+          f"{args.runs} runs each (whole-suite rows: one run each)" + same)
+    return 1 if same.startswith("\nserial and sharded runs DIFFER") else 0
+
+
+def _suite_serial_and_sharded() -> tuple[float, float, int, list[str]]:
+    """Run the whole suite serially and sharded (-n auto), once each.
+
+    Returns (serial s, sharded s, workers, differences between the two
+    runs' JUnit verdicts). Each takes minutes.
+    """
+    from . import junit
+    from .pytest_plugin import _available_gib, auto_workers
+    workers = auto_workers(os.cpu_count() or 1, _available_gib())
+    times, verdicts = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for jobs in ("0", "auto"):
+            xml = Path(tmp) / f"junit-{jobs}.xml"
+            cmd = [sys.executable, "-m", "pytest", "-q", "-p",
+                   "no:cacheprovider", "--vfio=both", "-n", jobs,
+                   f"--junitxml={xml}"]
+            env = dict(os.environ, VFIO_RESULTS=str(Path(tmp) / jobs))
+            times.append(_timed(lambda: subprocess.run(
+                cmd, cwd=REPO, env=env, capture_output=True)))
+            verdicts.append(junit.read(xml))
+    return times[0], times[1], workers, junit.differences(*verdicts)
 
 
 DMA_CASES = [("4k", 64), ("4k", 256), ("thp", 64), ("thp", 256),
@@ -157,15 +190,19 @@ def dma(args: argparse.Namespace) -> int:
     med = {k: (statistics.median(maps[k]), statistics.median(unmaps[k]))
            for k in maps}
 
-    rows = []
+    rows: list[list[object]] = []
     for mode, mib in DMA_CASES:
-        o, u = med.get((mode, mib, OURS)), med.get((mode, mib, UPSTREAM))
+        ours_t = med.get((mode, mib, OURS))
+        up_t = med.get((mode, mib, UPSTREAM))
 
         def ms(v: tuple[float, float] | None, i: int) -> str:
             return "-" if v is None else f"{v[i] / 1000:.1f}"
-        rows.append([mode, mib, ms(o, 0), ms(u, 0),
-                     ratio(u and u[0], o and o[0]), ms(o, 1), ms(u, 1),
-                     ratio(u and u[1], o and o[1])])
+
+        def at(v: tuple[float, float] | None, i: int) -> float | None:
+            return None if v is None else v[i]
+        rows.append([mode, mib, ms(ours_t, 0), ms(up_t, 0),
+                     ratio(at(up_t, 0), at(ours_t, 0)), ms(ours_t, 1),
+                     ms(up_t, 1), ratio(at(up_t, 1), at(ours_t, 1))])
     print(render(["memory", "MiB", "map ours ms", "map upstream ms",
                   "map speedup", "unmap ours ms", "unmap upstream ms",
                   "unmap speedup"], rows))
@@ -234,7 +271,7 @@ def pci(args: argparse.Namespace) -> int:
         o, u = med.get((name, OURS)), med.get((name, UPSTREAM))
         scale = 1000.0 if unit == "us" else 1.0
 
-        def fmt(v: float | None) -> str:
+        def fmt(v: float | None, scale: float = scale) -> str:
             return "-" if v is None else f"{v / scale:.1f}"
         rows.append([f"{label} ({unit})", fmt(o), fmt(u), ratio(u, o)])
     print(render(["measurement", "ours", "upstream", "speedup"], rows))

@@ -16,6 +16,7 @@ import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import kconfig
 from .errors import BuildError, HarnessError
@@ -58,12 +59,13 @@ def _info_path(layout: Layout) -> Path:
     return layout.kbuild / "harness-build.json"
 
 
-def build_info(layout: Layout) -> dict:
+def build_info(layout: Layout) -> dict[str, Any]:
     """What the last build recorded: key, release, times, object count."""
     try:
-        return json.loads(_info_path(layout).read_text())
+        data = json.loads(_info_path(layout).read_text())
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 def ensure_source(layout: Layout) -> None:
@@ -87,7 +89,8 @@ def ensure_source(layout: Layout) -> None:
 
 
 def _make(layout: Layout, *targets: str, log: Path,
-          progress: Progress | None = None, extra: tuple[str, ...] = ()) -> None:
+          progress: Progress | None = None,
+          extra: tuple[str, ...] = ()) -> None:
     cmd = ["make", "-C", str(layout.source), f"O={layout.kbuild}",
            f"-j{jobs()}", *extra, *targets]
     with log.open("a") as out:

@@ -1,4 +1,4 @@
-"""KTAP results per case, through kunit_tool's parser from the kernel source."""
+"""KTAP results per case, through kunit_tool's parser (kernel source)."""
 
 from __future__ import annotations
 

@@ -21,8 +21,8 @@ GUEST_BENCH = REPO / "bench" / "guest"
 
 _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _TEST = re.compile(r"^\s*TEST(?:_SIGNAL)?\s*\(\s*(\w+)", re.M)
-_TEST_F = re.compile(r"^\s*TEST_F(?:_SIGNAL|_TIMEOUT)?\s*\(\s*(\w+)\s*,\s*(\w+)",
-                     re.M)
+_TEST_F = re.compile(
+    r"^\s*TEST_F(?:_SIGNAL|_TIMEOUT)?\s*\(\s*(\w+)\s*,\s*(\w+)", re.M)
 _VARIANT = re.compile(r"^\s*FIXTURE_VARIANT_ADD\s*\(\s*(\w+)\s*,\s*(\w+)",
                       re.M)
 _DIRECTIVE = re.compile(r"^\s*//\s*harness:\s*(.*)$", re.M)

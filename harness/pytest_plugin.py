@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ MARK_KEY = pytest.StashKey[int]()
 _STATE = pytest.StashKey["_State"]()
 _RESULTS = pytest.StashKey["_Reporter"]()
 _WORLD_INPUT = "vfio_world"   # the built world, controller -> workers
+TestStatus = tuple[str, str, str]  # category, letter, word
 
 
 class _State:
@@ -326,6 +327,33 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         config.stash[_STATE].world()
 
 
+GUEST_MEMORY_GIB = 3
+"""What one worker's guests need at most at once, with headroom: a 2 GiB
+guest (harness/qemu.py) whose tests map up to 256 MiB, plus QEMU."""
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: a worker per core, as far as memory allows."""
+    return auto_workers(os.cpu_count() or 1, _available_gib())
+
+
+def auto_workers(cpus: int, available_gib: float) -> int:
+    """Workers for `-n auto` (pure): one per core, at most one per
+    GUEST_MEMORY_GIB of available memory, at least one."""
+    return max(1, min(cpus, int(available_gib // GUEST_MEMORY_GIB)))
+
+
+def _available_gib() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / (1 << 20)
+    except OSError:
+        pass
+    return float(GUEST_MEMORY_GIB)
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     state = node.config.stash[_STATE]
@@ -355,8 +383,9 @@ def _failure_kind(call: pytest.CallInfo[None]) -> Verdict | None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
-                              ) -> Iterator[None]:
-    report: pytest.TestReport = yield  # type: ignore[misc]
+                              ) -> Generator[None, pytest.TestReport,
+                                             pytest.TestReport]:
+    report = yield
     kind = _failure_kind(call) if report.failed else None
     guest = item.stash.get(GUEST_KEY, None)
     if guest is not None and report.when == "call":
@@ -376,7 +405,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
             report.sections.append(("guest console", tail(text, 60)))
     if kind is not None and report.failed:
         report.user_properties.append((VERDICT_PROPERTY, kind.value))
-    return report  # type: ignore[return-value]
+    return report
 
 
 # --- the table: one verdict per test, grouped by feature ------------------
@@ -434,12 +463,12 @@ class _Reporter:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_report_teststatus(self, report: pytest.TestReport
-                                 ) -> Iterator[None]:
-        status: tuple[str, str, str] = yield  # type: ignore[misc]
+                                 ) -> Generator[None, TestStatus, TestStatus]:
+        status = yield
         if self.main_job and status:
             # The main job prints its own progress line per test.
-            return (status[0], "", "")  # type: ignore[return-value]
-        return status  # type: ignore[return-value]
+            return (status[0], "", "")
+        return status
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         term = terminalreporter

@@ -97,7 +97,8 @@ def cached_accel(cache: Path, kernel: Path) -> str | None:
         return None
     if data.get("boot_id") == _boot_id() and data.get("kernel") == str(
             kernel) and data.get("mtime") == kernel.stat().st_mtime:
-        return data.get("accel")
+        accel = data.get("accel")
+        return accel if isinstance(accel, str) else None
     return None
 
 

@@ -63,7 +63,7 @@ class Results:
         """The grouped table: a heading per feature, its rows (unless
         rows=False), a totals line per feature, and an overall line."""
         cols = self.columns()
-        body: list[list[object]] = []
+        body: list[list[str]] = []
         overall: dict[str, Counter[Verdict]] = {c: Counter() for c in cols}
         for feature, labels in self.grouped().items():
             body.append([f"{features.title(feature)}:"] + [""] * len(cols))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .errors import HarnessError
 from .paths import REPO
@@ -55,7 +54,7 @@ def _value(value: object) -> str:
     return str(value)
 
 
-def _device(table: dict) -> Device:
+def _device(table: dict[str, object]) -> Device:
     table = dict(table)
     try:
         driver = table.pop("driver")

@@ -8,10 +8,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from . import qemu
 from typing import Any
 
+from . import qemu
 from .guest import Guest
 from .image import build_image
 from .kernel import Kernel, ensure_kernel
@@ -76,7 +75,7 @@ class World:
                 "image": str(self.image), "accel": self.accel}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "World":
+    def from_dict(cls, data: dict[str, Any]) -> World:
         """The inverse of to_dict."""
         lay = Layout(Path(data["cache"]), data["version"], data["flavour"])
         directory, order, kunit = data["modules"]

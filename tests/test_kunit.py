@@ -6,7 +6,7 @@ our module set only: upstream ships no such module (intended difference).
 
 import pytest
 
-from harness import kunit, ktap
+from harness import ktap, kunit
 
 pytestmark = pytest.mark.feature("kunit")
 

@@ -1,8 +1,13 @@
 from pathlib import Path
 
 from harness.paths import Layout
-from harness.programs import (GUEST_TESTS, compile_command, list_cases,
-                              parse_options, program_info)
+from harness.programs import (
+    GUEST_TESTS,
+    compile_command,
+    list_cases,
+    parse_options,
+    program_info,
+)
 
 SOURCE = """
 // harness: machine=q35-shared-group
@@ -32,7 +37,7 @@ def test_options():
 
 
 def test_xfail_directives():
-    from harness.programs import parse_xfails, ProgramInfo
+    from harness.programs import ProgramInfo, parse_xfails
     xs = parse_xfails("// xfail(ours): interrupts come later\n"
                       "// xfail(upstream:dev.*.map): 6.12 bug, fixed in 6.13\n")
     info = ProgramInfo(["a.b", "dev.small.map"], {}, xs)

@@ -1,6 +1,12 @@
 """The one judge: pytest reports and KTAP statuses to verdicts."""
 
-from harness.verdict import STRICT_XPASS, Verdict, combine, from_report, ktap_case
+from harness.verdict import (
+    STRICT_XPASS,
+    Verdict,
+    combine,
+    from_report,
+    ktap_case,
+)
 
 
 def test_ktap_case_needs_pass_and_a_clean_exit():

@@ -40,3 +40,10 @@ def test_main_job_runs_the_suite_through_pytest():
     assert argv[argv.index("-n") + 1] == "2"
     assert not any(a.startswith("--machine") for a in argv)
     assert argv[-1].endswith("tests")
+
+
+def test_auto_workers_by_cores_and_memory():
+    from harness.pytest_plugin import auto_workers
+    assert auto_workers(2, 20.0) == 2
+    assert auto_workers(8, 7.0) == 2      # memory for two guests only
+    assert auto_workers(4, 1.0) == 1      # never none
