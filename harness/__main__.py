@@ -55,7 +55,8 @@ def main_job_args(args: argparse.Namespace) -> list[str]:
         argv.append(f"--machine={args.machine}")
     if args.jobs != "0":
         argv += ["-n", args.jobs]
-    return [*argv, f"--ignore={REPO / 'tests' / 'unit'}", str(REPO / "tests")]
+    return [*argv, f"--ignore={REPO / 'tests' / 'unit'}", *args.pytest_args,
+            str(REPO / "tests")]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -164,7 +165,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("-n", "--jobs", default="0",
                     help="guests in parallel (pytest-xdist workers; 0: one "
                     "at a time, auto: one per core)")
-    sp.set_defaults(func=cmd_run, machine=None)
+    # More pytest arguments go after `--`: run -- -k api_version
+    sp.set_defaults(func=cmd_run, machine=None, pytest_args=[])
 
     sp = add("shell", "an interactive guest with a module set loaded")
     modsets.add_modset_option(sp, default=modsets.OURS)
@@ -206,8 +208,21 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line; for `run`, what follows `--` is handed to
+    pytest untouched (argparse would read it as its own)."""
+    extra: list[str] = []
+    if len(argv) > 1 and argv[0] == "run" and "--" in argv:
+        cut = argv.index("--")
+        argv, extra = argv[:cut], argv[cut + 1:]
     args = parser().parse_args(argv)
+    if extra:
+        args.pytest_args = extra
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
     try:
         if args.command not in ("deps",):
             _require_deps(install=False)

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from . import features, ktap, modsets, splat
+from . import features, kmemleak, ktap, modsets, splat
 from .errors import GuestSplat, HarnessError
 from .guest import Guest, tail
 from .paths import results_dir
@@ -99,6 +99,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     choices=("default", "debug"),
                     help="guest kernel flavour; debug adds lockdep, KASAN, "
                     "kmemleak, DEBUG_ATOMIC_SLEEP")
+    group.addoption("--kmemleak", choices=("auto", "on", "off"),
+                    default="auto",
+                    help="after each guest program on our modules, fail "
+                    "on kmemleak reports through our modules (needs the "
+                    "debug kernel; auto: on with --kernel-flavour debug)")
     group.addoption("--main-job", action="store_true",
                     help="the main job (`python3 -m harness run`): only "
                     "the tests that need a guest, a progress line per "
@@ -200,6 +205,15 @@ class GuestProgram(pytest.File):
                     item.add_marker(pytest.mark.xfail(reason=reason,
                                                       strict=True))
                 yield item
+            if modset == modsets.OURS and kmemleak_enabled(self.config):
+                scan = KmemleakScan.from_parent(
+                    self, name=f"kmemleak[{modset}]", case="kmemleak",
+                    modset=modset,
+                    machine=_machine(self.config, info.machine),
+                    timeout=60.0)
+                scan.add_marker(pytest.mark.feature(
+                    info.feature or features.UNKNOWN))
+                yield scan
 
 
 class GuestCase(pytest.Item):
@@ -255,6 +269,39 @@ class GuestCase(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, 0, f"{self.program}: {self.case} [{self.modset}]"
+
+
+class KmemleakScan(GuestCase):
+    """After a program's cases on our modules (debug kernel): a kmemleak
+    scan; an unreferenced object allocated through our modules fails."""
+
+    def runtest(self) -> None:
+        state = self.config.stash[_STATE]
+        guest = state.pool().acquire(self.machine, self.modset)
+        self.stash[GUEST_KEY] = guest
+        self.stash[MARK_KEY] = guest.console_mark()
+        result = guest.run(kmemleak.SCAN_COMMAND, timeout=self.timeout)
+        if result.status != 0:
+            raise HarnessError(
+                "kmemleak scan failed (is this the debug kernel? "
+                f"--kernel-flavour debug):\n{tail(result.output)}")
+        modules = state.world().modules
+        found = kmemleak.ours(result.output,
+                              set(modules.order + modules.kunit))
+        if found:
+            raise GuestCaseLeak(
+                f"kmemleak: {len(found)} object(s) allocated through our "
+                f"modules leaked since the previous scan (during "
+                f"{self.program} or just before it):\n\n"
+                + "\n\n".join(found[:5]))
+
+
+def kmemleak_enabled(config: pytest.Config) -> bool:
+    """--kmemleak, by default on with the debug kernel flavour."""
+    choice = config.getoption("kmemleak")
+    if choice == "auto":
+        return bool(config.getoption("kernel_flavour") == "debug")
+    return bool(choice == "on")
 
 
 # --- ordering and selection ---------------------------------------------

@@ -47,3 +47,10 @@ def test_auto_workers_by_cores_and_memory():
     assert auto_workers(2, 20.0) == 2
     assert auto_workers(8, 7.0) == 2      # memory for two guests only
     assert auto_workers(4, 1.0) == 1      # never none
+
+
+def test_main_job_passes_pytest_arguments_through():
+    from harness.__main__ import main_job_args, parse
+    args = parse(["run", "--vfio=ours", "--", "-k", "api_version"])
+    argv = main_job_args(args)
+    assert argv[-3:-1] == ["-k", "api_version"]
