@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 from . import deps, modsets
-from .errors import BootError, BuildError, HarnessError
+from .errors import HarnessError
 from .paths import REPO, results_dir
 from .progress import note
 from .topology import DEFAULT_MACHINE, available
@@ -102,22 +101,22 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 
 def cmd_bisect(args: argparse.Namespace) -> int:
-    """0 good, 1 bad, 125 when the tree cannot be tested (git bisect run)."""
-    from .world import build
-    try:
-        w = build(args.flavour)
-        with w.guest("bisect-boot", args.machine):
-            pass
-    except (BuildError, BootError) as exc:
-        print(f"bisect: cannot test this revision: {exc}", file=sys.stderr)
-        return BISECT_SKIP
-    pytest_args = args.pytest_args or ["tests"]
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q",
-                           "-p", "no:cacheprovider",
-                           f"--vfio={args.vfio}", *pytest_args], cwd=REPO)
-    # pytest: 0 passed, 1 some failed; anything else (usage error, no
-    # tests collected, internal error) says nothing about this revision.
-    return {0: 0, 1: 1}.get(proc.returncode, BISECT_SKIP)
+    """0 good, 1 bad, 125 untestable (git bisect run): harness/bisect.py."""
+    from . import bisect
+    if args.install_judge is not None:
+        try:
+            script = bisect.install_judge(REPO, args.install_judge)
+        except HarnessError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        line = [str(script), f"--vfio={args.vfio}",
+                f"--flavour={args.flavour}", f"--machine={args.machine}",
+                *args.pytest_args]
+        print(f"judge installed from {args.install_judge}: {script.parent}")
+        print("git bisect run " + " ".join(line))
+        return 0
+    return bisect.judge(REPO, args.vfio, args.flavour, args.machine,
+                        args.pytest_args)
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -183,6 +182,10 @@ def parser() -> argparse.ArgumentParser:
     sp = add("bisect", "exit 0 good, 1 bad, 125 untestable: for "
              "`git bisect run python3 -m harness bisect [pytest args]`")
     modsets.add_selection_option(sp, default=modsets.OURS)
+    sp.add_argument("--install-judge", metavar="REV",
+                    help="copy REV's harness (e.g. HEAD) out of the tree, "
+                    "as a fixed judge for a bisect over revisions that may "
+                    "break the harness; prints the `git bisect run` line")
     sp.add_argument("pytest_args", nargs=argparse.REMAINDER,
                     help="pytest arguments selecting the tests "
                     "(default: the whole suite)")

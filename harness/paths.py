@@ -9,7 +9,21 @@ from pathlib import Path
 
 from .errors import HarnessError
 
-REPO = Path(__file__).resolve().parent.parent
+HARNESS_HOME = Path(__file__).resolve().parent.parent
+"""The directory holding this harness package (a checkout, or a bisect
+judge installed outside the tree it judges: see harness/bisect.py)."""
+
+
+def _tree() -> Path:
+    """$VFIO_TREE, else HARNESS_HOME: see REPO."""
+    env = os.environ.get("VFIO_TREE")
+    return Path(env).resolve() if env else HARNESS_HOME
+
+
+REPO = _tree()
+"""The tree built and tested: its kernel/, tests/, images/, build/ and
+results/. The checkout holding this harness, unless $VFIO_TREE names
+another (read once, at import)."""
 SOURCE_PACKAGE = "linux-source-6.12"
 SOURCE_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
 
