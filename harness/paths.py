@@ -89,7 +89,7 @@ class Layout:
 
     @property
     def modroot(self) -> Path:
-        """The kernel's own modules, as `make modules_install` lays them out."""
+        """The kernel's own modules, laid out by `make modules_install`."""
         return self.kbuild / "modroot"
 
     @property
