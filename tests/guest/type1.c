@@ -371,14 +371,32 @@ TEST_F(type1, map_unaligned)
 	EXPECT_EQ(EINVAL, map_dma(self->fd, b, IOVA, 0, RW));
 }
 
+/*
+ * Intended difference: a range that wraps past 2^64 is EOVERFLOW on
+ * ours, as upstream since 6.18 (ranges reasoned about by their last
+ * byte, see type1_top.c); 6.12 answers EINVAL.
+ */
+static int wrap_errno(void)
+{
+	char set[32] = "";
+	FILE *f = fopen("/run/vfio-modset.name", "r");
+
+	if (f) {
+		if (!fgets(set, sizeof(set), f))
+			set[0] = 0;
+		fclose(f);
+	}
+	return strncmp(set, "upstream", 8) ? EOVERFLOW : EINVAL;
+}
+
 TEST_F(type1, map_overflow)
 {
 	/* iova + size wraps */
-	EXPECT_EQ(EINVAL, map_dma(self->fd, self->buf, ~0xfffUL, 2 * 4096,
-				  RW));
+	EXPECT_EQ(wrap_errno(), map_dma(self->fd, self->buf, ~0xfffUL,
+					2 * 4096, RW));
 	/* vaddr + size wraps */
-	EXPECT_EQ(EINVAL, map_dma(self->fd, (void *)~0xfffUL, IOVA, 2 * 4096,
-				  RW));
+	EXPECT_EQ(wrap_errno(), map_dma(self->fd, (void *)~0xfffUL, IOVA,
+					2 * 4096, RW));
 }
 
 TEST_F(type1, map_overlap_is_eexist)
@@ -583,7 +601,8 @@ TEST_F(type1, unmap_bad_ranges)
 	EXPECT_EQ(EINVAL, unmap_dma(self->fd, IOVA + 512, MIB, 0, NULL));
 	EXPECT_EQ(EINVAL, unmap_dma(self->fd, IOVA, MIB + 512, 0, NULL));
 	EXPECT_EQ(EINVAL, unmap_dma(self->fd, IOVA, 0, 0, NULL));
-	EXPECT_EQ(EINVAL, unmap_dma(self->fd, ~0xfffUL, 2 * 4096, 0, NULL));
+	EXPECT_EQ(wrap_errno(), unmap_dma(self->fd, ~0xfffUL, 2 * 4096, 0,
+					  NULL));
 }
 
 TEST_F(type1, unmap_nothing_mapped)
