@@ -16,6 +16,7 @@
 
 #include "vfio_test.h"
 #include "kselftest_harness.h"
+#include "modset.h"
 
 #define MIB		(1024UL * 1024)
 #define IOVA		0x40000000UL	/* well inside VT-d's aperture */
@@ -378,15 +379,7 @@ TEST_F(type1, map_unaligned)
  */
 static int wrap_errno(void)
 {
-	char set[32] = "";
-	FILE *f = fopen("/run/vfio-modset.name", "r");
-
-	if (f) {
-		if (!fgets(set, sizeof(set), f))
-			set[0] = 0;
-		fclose(f);
-	}
-	return strncmp(set, "upstream", 8) ? EOVERFLOW : EINVAL;
+	return modset_is("upstream") ? EINVAL : EOVERFLOW;
 }
 
 TEST_F(type1, map_overflow)
