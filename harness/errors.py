@@ -25,6 +25,18 @@ class GuestSplat(HarnessError):
         self.trace = trace
 
 
+class GuestCommandFailed(HarnessError):
+    """A guest command the harness needed exited non-zero."""
+
+    def __init__(self, cmd: str, status: int, output: str,
+                 what: str | None = None) -> None:
+        head = what or f"guest `{cmd}` exited {status}"
+        super().__init__(f"{head}:\n{output}")
+        self.cmd = cmd
+        self.status = status
+        self.output = output
+
+
 class GuestOutputLost(HarnessError):
     """Bytes a guest command wrote did not all reach the harness intact.
 

@@ -25,7 +25,8 @@ import pexpect
 
 from . import qemu, splat
 from .channel import Channel, command_line, knock
-from .errors import BootError, GuestOutputLost, GuestSplat, GuestTimeout
+from .errors import (BootError, GuestCommandFailed, GuestOutputLost,
+                     GuestSplat, GuestTimeout)
 from .topology import Topology
 
 if TYPE_CHECKING:
@@ -297,11 +298,11 @@ class Guest:
         return result
 
     def check(self, cmd: str, timeout: float = 60.0) -> str:
-        """Run `cmd`; raise with its output unless it exits 0."""
+        """Run `cmd`; return its output, or raise GuestCommandFailed
+        (with its status and output) unless it exits 0."""
         result = self.run(cmd, timeout)
         if not result.ok:
-            raise AssertionError(f"guest `{cmd}` exited {result.status}:\n"
-                                 f"{result.output}")
+            raise GuestCommandFailed(cmd, result.status, result.output)
         return result.output
 
     # --- module sets ----------------------------------------------------
@@ -351,8 +352,11 @@ class Guest:
         return ", ".join(leaks) or None
 
     def unload_modules(self) -> None:
-        out = self.run("vfio-modset unload", timeout=60)
+        cmd = "vfio-modset unload"
+        out = self.run(cmd, timeout=60)
         if not out.ok:
-            raise AssertionError(f"the {self.modset} modules did not unload "
-                                 f"cleanly:\n{out.output}")
+            raise GuestCommandFailed(
+                cmd, out.status, out.output,
+                f"the {self.modset} modules did not unload cleanly "
+                f"(`{cmd}` exited {out.status})")
         self.modset = "none"
