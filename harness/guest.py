@@ -98,6 +98,9 @@ class Guest:
             "/bin/sh", ["-c", 'exec "$@" 2>>"$0"', str(self.qemu_log), *cmd],
             timeout=None, echo=False, preexec_fn=_die_with_parent)
         self._proc.logfile_read = self._shell_log
+        # pexpect sleeps this long (50 ms) before every send, which was
+        # most of a command's round trip.
+        self._proc.delaybeforesend = None
         try:
             self._pump(lambda: self._channel.expect(_READY), BOOT_TIMEOUT)
         except (pexpect.TIMEOUT, pexpect.EOF) as exc:
