@@ -100,8 +100,13 @@ class Channel:
     def feed(self, data: bytes) -> None:
         self._buf += data
 
-    def pending(self) -> bytes:
-        """What has arrived and was not consumed (for diagnostics)."""
+    def pending(self, n: int | None = None) -> bytes:
+        """What has arrived and was not consumed (for diagnostics); with
+        `n`, only what came after frame n's begin marker, if it came."""
+        if n is not None:
+            begin = self._buf.find(begin_marker(n))
+            if begin >= 0:
+                return bytes(self._buf[begin + len(begin_marker(n)):])
         return bytes(self._buf)
 
     def _search(self, pattern: re.Pattern[bytes]) -> re.Match[bytes] | None:

@@ -282,7 +282,7 @@ class Guest:
             self.kill()
             raise
         except (pexpect.TIMEOUT, pexpect.EOF) as exc:
-            partial = self._channel.pending().decode(errors="replace")
+            partial = self._channel.pending(n).decode(errors="replace")
             died = isinstance(exc, pexpect.EOF)
             self.tainted = True
             self.kill()

@@ -63,6 +63,12 @@ def test_an_unfinished_frame_is_not_yet_there():
     assert frame is not None and frame.data == b"x" * 1000
 
 
+def test_output_so_far_starts_after_the_begin_marker():
+    ch = synced(stream([]) + b"noise\n" + begin_marker(1) + b"partial")
+    assert ch.pending(1) == b"partial"
+    assert ch.pending(2) == b"noise\n" + begin_marker(1) + b"partial"
+
+
 def test_a_lost_byte_fails_the_command_that_wrote_it():
     good = stream([(b"fine\n", 0)])
     data = stream([(b"fine\n", 0), (b"a" * 5000, 0)], lose=len(good) + 2000)
