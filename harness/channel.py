@@ -86,6 +86,7 @@ class Channel:
         self._buf = bytearray()
         self._base = 0          # stream offset of _buf[0]
         self._scanned = 0       # _buf before this was searched in vain
+        self._scanned_for: re.Pattern[bytes] | None = None  # ...for this
         self._skew: int | None = None  # host offset - guest count
 
     @property
@@ -110,6 +111,8 @@ class Channel:
         return bytes(self._buf)
 
     def _search(self, pattern: re.Pattern[bytes]) -> re.Match[bytes] | None:
+        if pattern != self._scanned_for:
+            self._scanned, self._scanned_for = 0, pattern
         found = pattern.search(self._buf, max(0, self._scanned - _OVERLAP))
         if found is None:
             self._scanned = len(self._buf)

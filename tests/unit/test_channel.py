@@ -1,6 +1,7 @@
 """harness/channel.py: frames cut from the shell port's byte stream, and
 every lost, added or garbled byte count caught, without a VM."""
 
+import re
 import subprocess
 
 import pytest
@@ -108,6 +109,13 @@ def test_a_shell_that_cannot_count_fails_the_sync():
     ch.feed(b"HARNESS-SYNC-1:\n")
     with pytest.raises(HarnessError, match="HARNESS_STATS"):
         ch.sync()
+
+
+def test_a_search_for_one_thing_does_not_hide_another():
+    ch = Channel()
+    ch.feed(b"HARNESS-SYNC-1:0\n" + b"x" * 500)
+    assert ch.expect(re.compile(rb"HARNESS-READY")) is None
+    assert ch.sync() == 1
 
 
 def test_frames_need_a_sync_first():
