@@ -25,8 +25,13 @@ import pexpect
 
 from . import qemu, splat
 from .channel import Channel, command_line, knock
-from .errors import (BootError, GuestCommandFailed, GuestOutputLost,
-                     GuestSplat, GuestTimeout)
+from .errors import (
+    BootError,
+    GuestCommandFailed,
+    GuestOutputLost,
+    GuestSplat,
+    GuestTimeout,
+)
 from .topology import Topology
 
 if TYPE_CHECKING:
@@ -83,7 +88,7 @@ class Guest:
         self._qmp: QEMUMonitorProtocol | None = None
 
     # --- life cycle -----------------------------------------------------
-    def start(self) -> "Guest":
+    def start(self) -> Guest:
         self.console_log.parent.mkdir(parents=True, exist_ok=True)
         self.console_log.write_text("")
         cmd = qemu.command(self.topology, self.boot)
@@ -182,7 +187,7 @@ class Guest:
                         f"read {self.console_log.with_suffix('.shell.log')}"
                         f" and {self.console_log}")
 
-    def __enter__(self) -> "Guest":
+    def __enter__(self) -> Guest:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -43,7 +43,7 @@ def first_difference(got: bytes, want: bytes) -> str | None:
     """Where `got` departs from `want`, described; None if equal."""
     if got == want:
         return None
-    at = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b),
+    at = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b),
               min(len(got), len(want)))
     return (f"{len(got)} bytes arrived, {len(want)} expected; first "
             f"difference at byte {at}: got {got[at:at + 16]!r}, "

@@ -6,8 +6,13 @@ import subprocess
 
 import pytest
 
-from harness.channel import (Channel, begin_marker, command_line, knock,
-                             SHELL_FUNCTIONS)
+from harness.channel import (
+    SHELL_FUNCTIONS,
+    Channel,
+    begin_marker,
+    command_line,
+    knock,
+)
 from harness.errors import GuestOutputLost, HarnessError
 from harness.image import BUSYBOX
 
