@@ -12,6 +12,8 @@ import pytest
 
 from harness.errors import GuestOutputLost
 
+pytestmark = pytest.mark.feature("harness")
+
 BLOCK = 65536
 STEP = 4099
 # 32 MiB: ~3 s under TCG on a loaded 2-core host (~11 MB/s measured).
