@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pexpect
 
-from . import qemu, splat
+from . import modsets, qemu, splat
 from .channel import Channel, command_line, knock
 from .errors import (
     BootError,
@@ -78,7 +78,7 @@ class Guest:
         self.topology = topology
         self.boot = boot
         self.console_log: Path = boot.console_log
-        self.modset = "none"
+        self.modset = modsets.NONE
         self.tainted = False
         self.boot_seconds = 0.0
         self._seq = 0
@@ -318,10 +318,10 @@ class Guest:
         """Make `modset` the loaded VFIO module set ('none' unloads)."""
         if self.modset == modset:
             return
-        if self.modset != "none":
+        if self.modset != modsets.NONE:
             self.unload_modules()
-        if modset != "none":
-            self.check(f"vfio-modset load {modset}")
+        if modset != modsets.NONE:
+            self.check(modsets.load_command(modset))
             self.modset = modset
 
     def module_refs(self) -> dict[str, int]:
@@ -360,11 +360,11 @@ class Guest:
         return ", ".join(leaks) or None
 
     def unload_modules(self) -> None:
-        cmd = "vfio-modset unload"
+        cmd = modsets.UNLOAD_COMMAND
         out = self.run(cmd, timeout=60)
         if not out.ok:
             raise GuestCommandFailed(
                 cmd, out.status, out.output,
                 f"the {self.modset} modules did not unload cleanly "
                 f"(`{cmd}` exited {out.status})")
-        self.modset = "none"
+        self.modset = modsets.NONE

@@ -61,8 +61,9 @@ def test_every_guest_program_lists_cases():
 
 
 def test_only_directives_skip_the_other_sets():
-    from harness.programs import program_info
     import tempfile
+
+    from harness.programs import program_info
     src = ("// only(ours:top.*): 6.12 wraps at the top of the IOVA space\n"
            "FIXTURE(top) { };\nTEST_F(top, unmap) { }\nTEST(both) { }\n")
     with tempfile.NamedTemporaryFile("w", suffix=".c") as f:
