@@ -11,6 +11,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
+#include <linux/iommufd.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 
@@ -28,12 +29,25 @@ static struct {
 	struct list_head list;
 } vfio_groups;
 
-/* Does the group have a container to get device fds through? */
-static bool vfio_group_has_container(struct vfio_group *group)
+/*
+ * Does the group have an IOMMU to get device fds through: a container,
+ * or an iommufd context in its place?
+ */
+static bool vfio_group_has_iommu(struct vfio_group *group)
 {
 	lockdep_assert_held(&group->group_lock);
 	WARN_ON(!group->container != !group->container_users);
-	return group->container;
+	return group->container || group->iommufd;
+}
+
+/* Give up the iommufd context SET_CONTAINER stored. */
+static void vfio_group_put_iommufd(struct vfio_group *group)
+{
+	lockdep_assert_held(&group->group_lock);
+	if (group->iommufd) {
+		iommufd_ctx_put(group->iommufd);
+		group->iommufd = NULL;
+	}
 }
 
 static int vfio_group_ioctl_get_status(struct vfio_group *group,
@@ -56,9 +70,10 @@ static int vfio_group_ioctl_get_status(struct vfio_group *group,
 	/*
 	 * Attached means DMA ownership was claimed, so attached is viable.
 	 * Otherwise the group is viable while no kernel driver doing DMA is
-	 * bound to any of its devices.
+	 * bound to any of its devices. (With an iommufd, ownership is only
+	 * claimed when a device is opened, which can still fail.)
 	 */
-	if (vfio_group_has_container(group))
+	if (vfio_group_has_iommu(group))
 		status.flags |= VFIO_GROUP_FLAGS_CONTAINER_SET |
 				VFIO_GROUP_FLAGS_VIABLE;
 	else if (!iommu_group_dma_owner_claimed(group->iommu_group))
@@ -74,6 +89,7 @@ static int vfio_group_ioctl_set_container(struct vfio_group *group,
 					  int __user *arg)
 {
 	struct vfio_container *container;
+	struct iommufd_ctx *iommufd;
 	struct fd f;
 	int ret;
 	int fd;
@@ -86,7 +102,7 @@ static int vfio_group_ioctl_set_container(struct vfio_group *group,
 		return -EBADF;
 
 	mutex_lock(&group->group_lock);
-	if (vfio_group_has_container(group)) {
+	if (vfio_group_has_iommu(group)) {
 		ret = -EINVAL;
 		goto out_unlock;
 	}
@@ -95,9 +111,27 @@ static int vfio_group_ioctl_set_container(struct vfio_group *group,
 		goto out_unlock;
 	}
 	container = vfio_container_from_file(fd_file(f));
-	/* An fd that is not a container (iommufd comes later) is refused. */
-	ret = container ? vfio_container_attach_group(container, group) :
-			  -EBADFD;
+	if (container) {
+		ret = vfio_container_attach_group(container, group);
+		goto out_unlock;
+	}
+
+	/*
+	 * An iommufd context stands in for a container: the devices will be
+	 * bound to it when opened and attached to its compatibility IOAS,
+	 * created here if it does not exist yet.
+	 */
+	iommufd = iommufd_ctx_from_file(fd_file(f));
+	if (IS_ERR(iommufd)) {
+		ret = -EBADFD;		/* neither a container nor an iommufd */
+		goto out_unlock;
+	}
+	ret = iommufd_vfio_compat_ioas_create(iommufd);
+	if (ret) {
+		iommufd_ctx_put(iommufd);
+		goto out_unlock;
+	}
+	group->iommufd = iommufd;
 out_unlock:
 	mutex_unlock(&group->group_lock);
 	fdput(f);
@@ -109,14 +143,123 @@ static int vfio_group_ioctl_unset_container(struct vfio_group *group)
 	int ret = 0;
 
 	mutex_lock(&group->group_lock);
-	if (!vfio_group_has_container(group))
+	if (!vfio_group_has_iommu(group))
 		ret = -EINVAL;
-	else if (group->container_users != 1)
+	else if (group->container && group->container_users != 1)
 		ret = -EBUSY;	/* a device of the group is open */
-	else
+	else if (group->container)
 		vfio_group_detach_container(group);
+	/* Open devices hold their own binding to the iommufd context. */
+	vfio_group_put_iommufd(group);
 	mutex_unlock(&group->group_lock);
 	return ret;
+}
+
+/* Open @df's device through its group, under the group's lock. */
+static int vfio_df_group_open(struct vfio_device_file *df)
+{
+	struct vfio_device *device = df->device;
+	struct vfio_group *group = device->group;
+	int ret;
+
+	mutex_lock(&group->group_lock);
+	if (!vfio_group_has_iommu(group)) {
+		ret = -EINVAL;
+		goto out_unlock_group;
+	}
+	mutex_lock(&device->dev_set->lock);
+	/* The first open takes the KVM the user associated with the group. */
+	if (!device->open_count) {
+		spin_lock(&group->kvm_ref_lock);
+		vfio_device_get_kvm_safe(device, group->kvm);
+		spin_unlock(&group->kvm_ref_lock);
+	}
+	df->iommufd = group->iommufd;
+	ret = vfio_df_open(df);
+	if (ret)
+		goto put_kvm;
+	/* Bound to the group's iommufd: attach to its compatibility IOAS. */
+	if (df->iommufd && device->open_count == 1) {
+		ret = vfio_iommufd_compat_attach_ioas(device, df->iommufd);
+		if (ret)
+			goto close;
+	}
+	/* Pairs with the acquire load before every use of the file. */
+	smp_store_release(&df->access_granted, true);
+	mutex_unlock(&device->dev_set->lock);
+	mutex_unlock(&group->group_lock);
+	return 0;
+
+close:
+	vfio_df_close(df);
+put_kvm:
+	df->iommufd = NULL;
+	if (!device->open_count)
+		vfio_device_put_kvm(device);
+	mutex_unlock(&device->dev_set->lock);
+out_unlock_group:
+	mutex_unlock(&group->group_lock);
+	return ret;
+}
+
+/**
+ * vfio_df_group_close - close a device file opened through the group
+ * @df: the file's state
+ */
+void vfio_df_group_close(struct vfio_device_file *df)
+{
+	struct vfio_device *device = df->device;
+
+	mutex_lock(&device->group->group_lock);
+	mutex_lock(&device->dev_set->lock);
+	vfio_df_close(df);
+	df->iommufd = NULL;
+	if (!device->open_count)
+		vfio_device_put_kvm(device);
+	mutex_unlock(&device->dev_set->lock);
+	mutex_unlock(&device->group->group_lock);
+}
+
+/**
+ * vfio_device_open_file - open a device through its group
+ * @device: a device whose registration reference the caller holds
+ *
+ * On success that reference moves to the returned file.
+ *
+ * Return: the file, or an ERR_PTR(): -EINVAL when the group has no
+ * container (nor iommufd) or the container no IOMMU backend.
+ */
+struct file *vfio_device_open_file(struct vfio_device *device)
+{
+	struct vfio_device_file *df;
+	struct file *file;
+	int ret;
+
+	df = vfio_allocate_device_file(device);
+	if (IS_ERR(df))
+		return ERR_CAST(df);
+	df->group = device->group;
+	ret = vfio_df_group_open(df);
+	if (ret)
+		goto free_df;
+
+	file = anon_inode_getfile("[vfio-device]", &vfio_device_fops, df,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto close_df;
+	}
+	/* pread/pwrite at region offsets are the point of the device fd. */
+	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
+	/* All opens share the device's mappings, so a driver can zap them. */
+	file->f_mapping = device->inode->i_mapping;
+	return file;
+
+close_df:
+	vfio_df_group_close(df);
+free_df:
+	kfree(df);
+	return ERR_PTR(ret);
 }
 
 static int vfio_group_ioctl_get_device_fd(struct vfio_group *group,
@@ -188,8 +331,11 @@ static int vfio_group_fops_open(struct inode *inode, struct file *file)
 		ret = -ENODEV;
 	} else if (group->type == VFIO_NO_IOMMU && !capable(CAP_SYS_RAWIO)) {
 		ret = -EPERM;
-	} else if (group->opened_file) {
-		/* One user per group: the group is what isolation covers. */
+	} else if (group->opened_file || group->cdev_device_open_cnt) {
+		/*
+		 * One user per group: the group is what isolation covers. A
+		 * device bound through its cdev is such a user too.
+		 */
 		ret = -EBUSY;
 	} else {
 		group->opened_file = file;
@@ -207,6 +353,7 @@ static int vfio_group_fops_release(struct inode *inode, struct file *file)
 	mutex_lock(&group->group_lock);
 	if (group->container)
 		vfio_group_detach_container(group);
+	vfio_group_put_iommufd(group);
 	group->opened_file = NULL;
 	mutex_unlock(&group->group_lock);
 	return 0;
@@ -223,6 +370,52 @@ static const struct file_operations vfio_group_fops = {
 bool vfio_group_is_file(struct file *file)
 {
 	return file->f_op == &vfio_group_fops;
+}
+
+/**
+ * vfio_device_block_group - keep the group closed while a device is bound
+ *                           through its cdev
+ * @device: the device being bound
+ *
+ * Return: 0, or -EBUSY when the group is open.
+ */
+int vfio_device_block_group(struct vfio_device *device)
+{
+	struct vfio_group *group = device->group;
+	int ret = 0;
+
+	mutex_lock(&group->group_lock);
+	if (group->opened_file)
+		ret = -EBUSY;
+	else
+		group->cdev_device_open_cnt++;
+	mutex_unlock(&group->group_lock);
+	return ret;
+}
+
+/**
+ * vfio_device_unblock_group - undo vfio_device_block_group()
+ * @device: the device unbound
+ */
+void vfio_device_unblock_group(struct vfio_device *device)
+{
+	struct vfio_group *group = device->group;
+
+	mutex_lock(&group->group_lock);
+	group->cdev_device_open_cnt--;
+	mutex_unlock(&group->group_lock);
+}
+
+/**
+ * vfio_device_has_container - does the device reach memory through a
+ *                             container (rather than iommufd)?
+ * @device: an open device
+ *
+ * Return: true when its group is attached to a container.
+ */
+bool vfio_device_has_container(struct vfio_device *device)
+{
+	return device->group && device->group->container;
 }
 
 static void vfio_group_release(struct device *dev)
@@ -449,61 +642,50 @@ bool vfio_file_is_group(struct file *file)
 EXPORT_SYMBOL_GPL(vfio_file_is_group);
 
 /**
- * vfio_file_is_valid - does this file give access to VFIO devices?
- * @file: a file
+ * vfio_group_enforced_coherent - is DMA of the group's devices coherent?
+ * @group: a group
  *
- * Return: true for VFIO group files.
- */
-bool vfio_file_is_valid(struct file *file)
-{
-	return vfio_group_is_file(file);
-}
-EXPORT_SYMBOL_GPL(vfio_file_is_valid);
-
-/**
- * vfio_file_enforced_coherent - does the IOMMU behind this file keep DMA
- *                               coherent with the CPU caches?
- * @file: a VFIO group file
- *
- * KVM asks so it can skip emulating cache maintenance. Without a
- * container the answer is the safe one: true only when every device
- * could enforce it, which no device has promised yet, so false.
+ * With a container, the container's IOMMU answers. Without one, the
+ * answer is true only when every device's IOMMU can enforce it, as any
+ * page table later attached will then too.
  *
  * Return: true when DMA is enforced coherent.
  */
-bool vfio_file_enforced_coherent(struct file *file)
+bool vfio_group_enforced_coherent(struct vfio_group *group)
 {
-	struct vfio_group *group = file->private_data;
-	bool coherent = false;
+	struct vfio_device *device;
+	bool coherent = true;
 
-	if (!vfio_group_is_file(file))
-		return true;
 	mutex_lock(&group->group_lock);
-	if (group->container)
+	if (group->container) {
 		coherent = vfio_container_enforced_coherent(group->container);
+		mutex_unlock(&group->group_lock);
+		return coherent;
+	}
 	mutex_unlock(&group->group_lock);
+
+	mutex_lock(&group->device_lock);
+	list_for_each_entry(device, &group->device_list, group_next)
+		if (!device_iommu_capable(device->dev,
+					  IOMMU_CAP_ENFORCE_CACHE_COHERENCY)) {
+			coherent = false;
+			break;
+		}
+	mutex_unlock(&group->device_lock);
 	return coherent;
 }
-EXPORT_SYMBOL_GPL(vfio_file_enforced_coherent);
 
 /**
- * vfio_file_set_kvm - tell the devices of a group which KVM uses them
- * @file: a VFIO group file
- * @kvm: the KVM instance, or NULL to dissociate
- *
- * Devices opened from then on see @kvm in vfio_device.kvm.
+ * vfio_group_set_kvm - record the KVM instance that uses a group
+ * @group: a group
+ * @kvm: the KVM instance, or NULL
  */
-void vfio_file_set_kvm(struct file *file, struct kvm *kvm)
+void vfio_group_set_kvm(struct vfio_group *group, struct kvm *kvm)
 {
-	struct vfio_group *group = file->private_data;
-
-	if (!vfio_group_is_file(file))
-		return;
 	spin_lock(&group->kvm_ref_lock);
 	group->kvm = kvm;
 	spin_unlock(&group->kvm_ref_lock);
 }
-EXPORT_SYMBOL_GPL(vfio_file_set_kvm);
 
 /**
  * vfio_file_has_dev - does this file give access to this device?

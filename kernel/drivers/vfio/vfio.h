@@ -82,10 +82,16 @@ struct vfio_container;
  * @vfio_next: link in the global group list, under vfio_groups.lock
  * @iommu_group: the IOMMU group; a reference is held while @drivers > 0
  * @type: how the group's devices reach memory
- * @group_lock: protects @opened_file, @container, @container_users,
- *              @container_next and @kvm
+ * @group_lock: protects @opened_file, @container, @iommufd,
+ *              @container_users, @container_next and
+ *              @cdev_device_open_cnt
  * @opened_file: the one open file of /dev/vfio/N, or NULL
  * @container: the container the group is attached to, or NULL
+ * @iommufd: the iommufd context given to VFIO_GROUP_SET_CONTAINER in
+ *           place of a container, or NULL; the group holds a reference
+ * @cdev_device_open_cnt: devices of the group bound through their cdev;
+ *                        while non-zero the group cannot be opened, and
+ *                        while the group is open no device can be bound
  * @container_next: link in @container's group list, under the
  *                  container's group_lock
  * @container_users: 1 for the attachment plus one per open device file
@@ -104,10 +110,39 @@ struct vfio_group {
 	struct mutex group_lock;	/* see above */
 	struct file *opened_file;
 	struct vfio_container *container;
+	struct iommufd_ctx *iommufd;
+	unsigned int cdev_device_open_cnt;
 	struct list_head container_next;
 	unsigned int container_users;
 	struct mutex device_lock;	/* protects device_list */
 	struct list_head device_list;
+	spinlock_t kvm_ref_lock;	/* protects kvm */
+	struct kvm *kvm;
+};
+
+/**
+ * struct vfio_device_file - one open file of a vfio_device
+ * @device: the device; the file holds its registration reference
+ * @group: the group the file was opened through, or NULL for a file of
+ *         the device's cdev
+ * @access_granted: the device is open for this file: set once, with
+ *                  release semantics, when the group open or the cdev's
+ *                  BIND_IOMMUFD succeeds; read with acquire semantics
+ *                  before any other use of the file. Set and cleared
+ *                  under dev_set->lock.
+ * @devid: the device's object id in @iommufd (cdev path)
+ * @iommufd: the iommufd context the device is open on, or NULL for a
+ *           container; the cdev path holds a reference; under
+ *           dev_set->lock
+ * @kvm_ref_lock: protects @kvm
+ * @kvm: the KVM instance associated with a cdev file before its bind
+ */
+struct vfio_device_file {
+	struct vfio_device *device;
+	struct vfio_group *group;
+	u8 access_granted;
+	u32 devid;
+	struct iommufd_ctx *iommufd;
 	spinlock_t kvm_ref_lock;	/* protects kvm */
 	struct kvm *kvm;
 };
@@ -119,6 +154,13 @@ void vfio_device_remove_group(struct vfio_device *device);
 void vfio_device_group_register(struct vfio_device *device);
 void vfio_device_group_unregister(struct vfio_device *device);
 bool vfio_group_is_file(struct file *file);
+int vfio_device_block_group(struct vfio_device *device);
+void vfio_device_unblock_group(struct vfio_device *device);
+void vfio_df_group_close(struct vfio_device_file *df);
+struct file *vfio_device_open_file(struct vfio_device *device);
+bool vfio_device_has_container(struct vfio_device *device);
+bool vfio_group_enforced_coherent(struct vfio_group *group);
+void vfio_group_set_kvm(struct vfio_group *group, struct kvm *kvm);
 int vfio_group_init(void);
 void vfio_group_cleanup(void);
 
@@ -148,9 +190,101 @@ int vfio_virqfd_init(void);
 void vfio_virqfd_exit(void);
 
 /* vfio_main.c */
+extern const struct file_operations vfio_device_fops;
 struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
 					      char *name);
+bool vfio_device_try_get_registration(struct vfio_device *device);
 void vfio_device_put_registration(struct vfio_device *device);
-struct file *vfio_device_open_file(struct vfio_device *device);
+struct vfio_device_file *
+vfio_allocate_device_file(struct vfio_device *device);
+int vfio_df_open(struct vfio_device_file *df);
+void vfio_df_close(struct vfio_device_file *df);
+void vfio_device_get_kvm_safe(struct vfio_device *device, struct kvm *kvm);
+void vfio_device_put_kvm(struct vfio_device *device);
+
+/* iommufd.c */
+#if IS_ENABLED(CONFIG_IOMMUFD)
+int vfio_df_iommufd_bind(struct vfio_device_file *df);
+void vfio_df_iommufd_unbind(struct vfio_device_file *df);
+int vfio_iommufd_compat_attach_ioas(struct vfio_device *device,
+				    struct iommufd_ctx *ictx);
+#else
+static inline int vfio_df_iommufd_bind(struct vfio_device_file *df)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void vfio_df_iommufd_unbind(struct vfio_device_file *df)
+{
+}
+
+static inline int vfio_iommufd_compat_attach_ioas(struct vfio_device *device,
+						  struct iommufd_ctx *ictx)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+/* device_cdev.c */
+#if IS_ENABLED(CONFIG_VFIO_DEVICE_CDEV)
+int vfio_device_add(struct vfio_device *device);
+void vfio_device_del(struct vfio_device *device);
+int vfio_device_fops_cdev_open(struct inode *inode, struct file *file);
+long vfio_df_ioctl_bind_iommufd(struct vfio_device_file *df,
+				struct vfio_device_bind_iommufd __user *arg);
+void vfio_df_unbind_iommufd(struct vfio_device_file *df);
+long vfio_df_ioctl_attach_pt(struct vfio_device_file *df,
+			     struct vfio_device_attach_iommufd_pt __user *arg);
+long vfio_df_ioctl_detach_pt(struct vfio_device_file *df,
+			     struct vfio_device_detach_iommufd_pt __user *arg);
+int vfio_cdev_init(struct class *device_class);
+void vfio_cdev_cleanup(void);
+#else
+static inline int vfio_device_add(struct vfio_device *device)
+{
+	return device_add(&device->device);
+}
+
+static inline void vfio_device_del(struct vfio_device *device)
+{
+	device_del(&device->device);
+}
+
+#define vfio_device_fops_cdev_open NULL
+
+static inline long
+vfio_df_ioctl_bind_iommufd(struct vfio_device_file *df,
+			   struct vfio_device_bind_iommufd __user *arg)
+{
+	return -ENOTTY;
+}
+
+static inline void vfio_df_unbind_iommufd(struct vfio_device_file *df)
+{
+}
+
+static inline long
+vfio_df_ioctl_attach_pt(struct vfio_device_file *df,
+			struct vfio_device_attach_iommufd_pt __user *arg)
+{
+	return -ENOTTY;
+}
+
+static inline long
+vfio_df_ioctl_detach_pt(struct vfio_device_file *df,
+			struct vfio_device_detach_iommufd_pt __user *arg)
+{
+	return -ENOTTY;
+}
+
+static inline int vfio_cdev_init(struct class *device_class)
+{
+	return 0;
+}
+
+static inline void vfio_cdev_cleanup(void)
+{
+}
+#endif
 
 #endif /* __VFIO_VFIO_H__ */

@@ -268,6 +268,14 @@ static int vfio_register_dev(struct vfio_device *device,
 {
 	int ret;
 
+	/* The cdev path needs all four; a driver without them is a bug. */
+	if (WARN_ON(IS_ENABLED(CONFIG_IOMMUFD) &&
+		    (!device->ops->bind_iommufd ||
+		     !device->ops->unbind_iommufd ||
+		     !device->ops->attach_ioas ||
+		     !device->ops->detach_ioas)))
+		return -EINVAL;
+
 	/* Without a set of its own choosing, a device is alone in one. */
 	if (!device->dev_set) {
 		ret = vfio_assign_device_set(device, device);
@@ -294,7 +302,7 @@ static int vfio_register_dev(struct vfio_device *device,
 	}
 
 	refcount_set(&device->refcount, 1);
-	ret = device_add(&device->device);
+	ret = vfio_device_add(device);
 	if (ret)
 		goto remove_group;
 
@@ -338,7 +346,7 @@ int vfio_register_emulated_iommu_dev(struct vfio_device *device)
 }
 EXPORT_SYMBOL_GPL(vfio_register_emulated_iommu_dev);
 
-static bool vfio_device_try_get_registration(struct vfio_device *device)
+bool vfio_device_try_get_registration(struct vfio_device *device)
 {
 	return refcount_inc_not_zero(&device->refcount);
 }
@@ -362,6 +370,8 @@ void vfio_unregister_group_dev(struct vfio_device *device)
 	unsigned int asked = 0;
 
 	vfio_device_group_unregister(device);
+	/* The cdev goes too, so no new open can start on either path. */
+	vfio_device_del(device);
 	vfio_device_put_registration(device);
 
 	while (!wait_for_completion_timeout(&device->comp,
@@ -374,7 +384,6 @@ void vfio_unregister_group_dev(struct vfio_device *device)
 		asked++;
 	}
 
-	device_del(&device->device);
 	vfio_device_remove_group(device);
 }
 EXPORT_SYMBOL_GPL(vfio_unregister_group_dev);
@@ -406,37 +415,64 @@ struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
 	return found;
 }
 
+/**
+ * vfio_allocate_device_file - the per-file state of a device file
+ * @device: the device
+ *
+ * Return: the new state, not yet granted access, or ERR_PTR(-ENOMEM).
+ */
+struct vfio_device_file *
+vfio_allocate_device_file(struct vfio_device *device)
+{
+	struct vfio_device_file *df;
+
+	df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
+	if (!df)
+		return ERR_PTR(-ENOMEM);
+	df->device = device;
+	spin_lock_init(&df->kvm_ref_lock);
+	return df;
+}
+
 #if IS_ENABLED(CONFIG_KVM)
-/* Take a reference on the group's KVM without a hard dependency on kvm.ko. */
-static void vfio_device_get_kvm(struct vfio_device *device)
+/**
+ * vfio_device_get_kvm_safe - hold @kvm for the device's open lifetime
+ * @device: a device being opened for the first time
+ * @kvm: the KVM instance the user associated, or NULL
+ *
+ * Takes a reference without a hard dependency on kvm.ko. The caller holds
+ * dev_set->lock and the lock that protects where @kvm was read from.
+ */
+void vfio_device_get_kvm_safe(struct vfio_device *device, struct kvm *kvm)
 {
 	void (*put)(struct kvm *kvm);
 	bool (*get)(struct kvm *kvm);
-	struct kvm *kvm;
 
-	spin_lock(&device->group->kvm_ref_lock);
-	kvm = device->group->kvm;
+	lockdep_assert_held(&device->dev_set->lock);
 	if (!kvm)
-		goto out_unlock;
+		return;
 	put = symbol_get(kvm_put_kvm);
 	if (WARN_ON(!put))
-		goto out_unlock;
+		return;
 	get = symbol_get(kvm_get_kvm_safe);
 	if (WARN_ON(!get) || !get(kvm)) {
 		if (get)
 			symbol_put(kvm_get_kvm_safe);
 		symbol_put(kvm_put_kvm);
-		goto out_unlock;
+		return;
 	}
 	symbol_put(kvm_get_kvm_safe);
 	device->put_kvm = put;
 	device->kvm = kvm;
-out_unlock:
-	spin_unlock(&device->group->kvm_ref_lock);
 }
 
-static void vfio_device_put_kvm(struct vfio_device *device)
+/**
+ * vfio_device_put_kvm - drop what vfio_device_get_kvm_safe() took
+ * @device: the device, under dev_set->lock
+ */
+void vfio_device_put_kvm(struct vfio_device *device)
 {
+	lockdep_assert_held(&device->dev_set->lock);
 	if (!device->kvm)
 		return;
 	device->put_kvm(device->kvm);
@@ -445,85 +481,133 @@ static void vfio_device_put_kvm(struct vfio_device *device)
 	device->kvm = NULL;
 }
 #else
-static void vfio_device_get_kvm(struct vfio_device *device)
+void vfio_device_get_kvm_safe(struct vfio_device *device, struct kvm *kvm)
 {
 }
 
-static void vfio_device_put_kvm(struct vfio_device *device)
+void vfio_device_put_kvm(struct vfio_device *device)
 {
 }
 #endif
 
-/* The first open: pin the driver, join the container, open the device. */
-static int vfio_device_first_open(struct vfio_device *device)
+/*
+ * The first open: pin the driver, reach the IOMMU (the group's container,
+ * or a binding to the file's iommufd context), open the device.
+ */
+static int vfio_df_device_first_open(struct vfio_device_file *df)
 {
-	struct vfio_group *group = device->group;
+	struct vfio_device *device = df->device;
 	int ret;
 
-	lockdep_assert_held(&group->group_lock);
 	lockdep_assert_held(&device->dev_set->lock);
 
 	if (!try_module_get(device->dev->driver->owner))
 		return -ENODEV;
-	ret = vfio_group_use_container(group);
+	if (df->iommufd) {
+		ret = vfio_df_iommufd_bind(df);
+	} else {
+		ret = vfio_group_use_container(device->group);
+		if (!ret)
+			vfio_device_container_register(device);
+	}
 	if (ret)
 		goto put_module;
-	vfio_device_container_register(device);
-	vfio_device_get_kvm(device);
 
 	if (device->ops->open_device) {
 		ret = device->ops->open_device(device);
 		if (ret)
-			goto unuse_container;
+			goto unuse_iommu;
 	}
 	return 0;
 
-unuse_container:
-	vfio_device_put_kvm(device);
-	vfio_device_container_unregister(device);
-	vfio_group_unuse_container(group);
+unuse_iommu:
+	if (df->iommufd) {
+		vfio_df_iommufd_unbind(df);
+	} else {
+		vfio_device_container_unregister(device);
+		vfio_group_unuse_container(device->group);
+	}
 put_module:
 	module_put(device->dev->driver->owner);
 	return ret;
 }
 
-static void vfio_device_last_close(struct vfio_device *device)
+static void vfio_df_device_last_close(struct vfio_device_file *df)
 {
-	struct vfio_group *group = device->group;
+	struct vfio_device *device = df->device;
 
-	lockdep_assert_held(&group->group_lock);
 	lockdep_assert_held(&device->dev_set->lock);
 
 	if (device->ops->close_device)
 		device->ops->close_device(device);
-	vfio_device_put_kvm(device);
-	vfio_device_container_unregister(device);
-	vfio_group_unuse_container(group);
+	if (df->iommufd) {
+		vfio_df_iommufd_unbind(df);
+	} else {
+		vfio_device_container_unregister(device);
+		vfio_group_unuse_container(device->group);
+	}
 	module_put(device->dev->driver->owner);
 }
 
-static void vfio_device_close(struct vfio_device *device)
+/**
+ * vfio_df_open - count an open of the device, opening it the first time
+ * @df: the file opening it; @df->iommufd says how it reaches the IOMMU
+ *
+ * The caller holds dev_set->lock (and, on the group path, the group's
+ * lock). A device is opened many times only through its group: a cdev
+ * open must be the only one.
+ *
+ * Return: 0, -EINVAL when a cdev open finds the device already open, or
+ * what the first open returned.
+ */
+int vfio_df_open(struct vfio_device_file *df)
 {
-	struct vfio_group *group = device->group;
+	struct vfio_device *device = df->device;
+	int ret = 0;
 
-	mutex_lock(&group->group_lock);
-	mutex_lock(&device->dev_set->lock);
-	/* close_device() sees the closing open still counted, as upstream. */
-	if (!WARN_ON(!device->open_count)) {
-		if (device->open_count == 1)
-			vfio_device_last_close(device);
-		device->open_count--;
+	lockdep_assert_held(&device->dev_set->lock);
+
+	if (device->open_count && !df->group)
+		return -EINVAL;
+	/* open_device() sees the new open already counted, as upstream. */
+	device->open_count++;
+	if (device->open_count == 1) {
+		ret = vfio_df_device_first_open(df);
+		if (ret)
+			device->open_count--;
 	}
-	mutex_unlock(&device->dev_set->lock);
-	mutex_unlock(&group->group_lock);
+	return ret;
+}
+
+/**
+ * vfio_df_close - undo vfio_df_open()
+ * @df: the file closing the device; under dev_set->lock
+ */
+void vfio_df_close(struct vfio_device_file *df)
+{
+	struct vfio_device *device = df->device;
+
+	lockdep_assert_held(&device->dev_set->lock);
+
+	if (WARN_ON(!device->open_count))
+		return;
+	/* close_device() sees the closing open still counted, as upstream. */
+	if (device->open_count == 1)
+		vfio_df_device_last_close(df);
+	device->open_count--;
 }
 
 static int vfio_device_fops_release(struct inode *inode, struct file *file)
 {
-	struct vfio_device *device = file->private_data;
+	struct vfio_device_file *df = file->private_data;
+	struct vfio_device *device = df->device;
 
-	vfio_device_close(device);
+	if (df->group)
+		vfio_df_group_close(df);
+	else
+		vfio_df_unbind_iommufd(df);
 	vfio_device_put_registration(device);
+	kfree(df);
 	return 0;
 }
 
@@ -572,17 +656,36 @@ static long vfio_ioctl_device_feature(struct vfio_device *device,
 					   feature.argsz - minsz);
 }
 
+/* Has the file been granted the device (a group open, or a cdev bind)? */
+static bool vfio_df_access_granted(struct vfio_device_file *df)
+{
+	/* Pairs with the release store once the device was opened. */
+	return smp_load_acquire(&df->access_granted);
+}
+
 static long vfio_device_fops_ioctl(struct file *file, unsigned int cmd,
 				   unsigned long arg)
 {
-	struct vfio_device *device = file->private_data;
+	struct vfio_device_file *df = file->private_data;
+	struct vfio_device *device = df->device;
+	void __user *uarg = (void __user *)arg;
 	long ret;
+
+	/* The one request a cdev file answers before it is bound. */
+	if (cmd == VFIO_DEVICE_BIND_IOMMUFD)
+		return vfio_df_ioctl_bind_iommufd(df, uarg);
+	if (!vfio_df_access_granted(df))
+		return -EINVAL;
 
 	ret = vfio_device_pm_get(device);
 	if (ret)
 		return ret;
-	if (cmd == VFIO_DEVICE_FEATURE)
-		ret = vfio_ioctl_device_feature(device, (void __user *)arg);
+	if (!df->group && cmd == VFIO_DEVICE_ATTACH_IOMMUFD_PT)
+		ret = vfio_df_ioctl_attach_pt(df, uarg);
+	else if (!df->group && cmd == VFIO_DEVICE_DETACH_IOMMUFD_PT)
+		ret = vfio_df_ioctl_detach_pt(df, uarg);
+	else if (cmd == VFIO_DEVICE_FEATURE)
+		ret = vfio_ioctl_device_feature(device, uarg);
 	else if (device->ops->ioctl)
 		ret = device->ops->ioctl(device, cmd, arg);
 	else
@@ -594,9 +697,10 @@ static long vfio_device_fops_ioctl(struct file *file, unsigned int cmd,
 static ssize_t vfio_device_fops_read(struct file *file, char __user *buf,
 				     size_t count, loff_t *ppos)
 {
-	struct vfio_device *device = file->private_data;
+	struct vfio_device_file *df = file->private_data;
+	struct vfio_device *device = df->device;
 
-	if (!device->ops->read)
+	if (!vfio_df_access_granted(df) || !device->ops->read)
 		return -EINVAL;
 	return device->ops->read(device, buf, count, ppos);
 }
@@ -605,9 +709,10 @@ static ssize_t vfio_device_fops_write(struct file *file,
 				      const char __user *buf, size_t count,
 				      loff_t *ppos)
 {
-	struct vfio_device *device = file->private_data;
+	struct vfio_device_file *df = file->private_data;
+	struct vfio_device *device = df->device;
 
-	if (!device->ops->write)
+	if (!vfio_df_access_granted(df) || !device->ops->write)
 		return -EINVAL;
 	return device->ops->write(device, buf, count, ppos);
 }
@@ -615,15 +720,22 @@ static ssize_t vfio_device_fops_write(struct file *file,
 static int vfio_device_fops_mmap(struct file *file,
 				 struct vm_area_struct *vma)
 {
-	struct vfio_device *device = file->private_data;
+	struct vfio_device_file *df = file->private_data;
+	struct vfio_device *device = df->device;
 
-	if (!device->ops->mmap)
+	if (!vfio_df_access_granted(df) || !device->ops->mmap)
 		return -EINVAL;
 	return device->ops->mmap(device, vma);
 }
 
-static const struct file_operations vfio_device_fops = {
+/*
+ * One set of file operations for both kinds of device file: the group
+ * path makes anonymous files (which never call .open), the cdev path
+ * opens /dev/vfio/devices/vfioN.
+ */
+const struct file_operations vfio_device_fops = {
 	.owner		= THIS_MODULE,
+	.open		= vfio_device_fops_cdev_open,
 	.release	= vfio_device_fops_release,
 	.read		= vfio_device_fops_read,
 	.write		= vfio_device_fops_write,
@@ -632,52 +744,71 @@ static const struct file_operations vfio_device_fops = {
 	.mmap		= vfio_device_fops_mmap,
 };
 
-/**
- * vfio_device_open_file - open a device through its group
- * @device: a device whose registration reference the caller holds
- *
- * On success that reference moves to the returned file.
- *
- * Return: the file, or an ERR_PTR(): -EINVAL when the group has no
- * container or the container no IOMMU backend.
- */
-struct file *vfio_device_open_file(struct vfio_device *device)
+/* The device of a device file (either kind), or NULL for other files. */
+static struct vfio_device *vfio_device_from_file(struct file *file)
 {
-	struct vfio_group *group = device->group;
-	struct file *file;
-	int ret = 0;
+	struct vfio_device_file *df = file->private_data;
 
-	mutex_lock(&group->group_lock);
-	if (!group->container) {
-		ret = -EINVAL;
-		goto out_unlock_group;
-	}
-	mutex_lock(&device->dev_set->lock);
-	/* open_device() sees the new open already counted, as upstream. */
-	device->open_count++;
-	if (device->open_count == 1) {
-		ret = vfio_device_first_open(device);
-		if (ret)
-			device->open_count--;
-	}
-	mutex_unlock(&device->dev_set->lock);
-out_unlock_group:
-	mutex_unlock(&group->group_lock);
-	if (ret)
-		return ERR_PTR(ret);
-
-	file = anon_inode_getfile("[vfio-device]", &vfio_device_fops, device,
-				  O_RDWR);
-	if (IS_ERR(file)) {
-		vfio_device_close(device);
-		return file;
-	}
-	/* pread/pwrite at region offsets are the point of the device fd. */
-	file->f_mode |= FMODE_PREAD | FMODE_PWRITE;
-	/* All opens share the device's mappings, so a driver can zap them. */
-	file->f_mapping = device->inode->i_mapping;
-	return file;
+	if (file->f_op != &vfio_device_fops)
+		return NULL;
+	return df->device;
 }
+
+/**
+ * vfio_file_is_valid - does this file give access to VFIO devices?
+ * @file: a file
+ *
+ * Return: true for VFIO group files and device files.
+ */
+bool vfio_file_is_valid(struct file *file)
+{
+	return vfio_group_is_file(file) || vfio_device_from_file(file);
+}
+EXPORT_SYMBOL_GPL(vfio_file_is_valid);
+
+/**
+ * vfio_file_enforced_coherent - does the IOMMU behind this file keep DMA
+ *                               coherent with the CPU caches?
+ * @file: a VFIO group or device file
+ *
+ * KVM asks so it can skip emulating cache maintenance.
+ *
+ * Return: true when DMA is enforced coherent (and for other files).
+ */
+bool vfio_file_enforced_coherent(struct file *file)
+{
+	struct vfio_device *device = vfio_device_from_file(file);
+
+	if (device)
+		return device_iommu_capable(device->dev,
+					    IOMMU_CAP_ENFORCE_CACHE_COHERENCY);
+	if (vfio_group_is_file(file))
+		return vfio_group_enforced_coherent(file->private_data);
+	return true;
+}
+EXPORT_SYMBOL_GPL(vfio_file_enforced_coherent);
+
+/**
+ * vfio_file_set_kvm - tell VFIO which KVM instance uses a file's devices
+ * @file: a VFIO group or device file
+ * @kvm: the KVM instance, or NULL to dissociate
+ *
+ * Devices opened from then on (through the group, or by the cdev file's
+ * BIND_IOMMUFD) see @kvm in vfio_device.kvm.
+ */
+void vfio_file_set_kvm(struct file *file, struct kvm *kvm)
+{
+	struct vfio_device_file *df = file->private_data;
+
+	if (vfio_group_is_file(file)) {
+		vfio_group_set_kvm(file->private_data, kvm);
+	} else if (vfio_device_from_file(file)) {
+		spin_lock(&df->kvm_ref_lock);
+		df->kvm = kvm;
+		spin_unlock(&df->kvm_ref_lock);
+	}
+}
+EXPORT_SYMBOL_GPL(vfio_file_set_kvm);
 
 /* --- pinning for emulated-IOMMU devices ---------------------------------- */
 
@@ -704,6 +835,8 @@ int vfio_pin_pages(struct vfio_device *device, dma_addr_t iova,
 	/* Only a driver that hears about unmaps may keep pages pinned. */
 	if (!device->ops->dma_unmap)
 		return -EINVAL;
+	if (!vfio_device_has_container(device))
+		return -EINVAL;
 	return vfio_device_container_pin_pages(device, iova, npage, prot,
 					       pages);
 }
@@ -720,7 +853,8 @@ void vfio_unpin_pages(struct vfio_device *device, dma_addr_t iova,
 {
 	if (WARN_ON(!vfio_device_is_open(device)))
 		return;
-	vfio_device_container_unpin_pages(device, iova, npage);
+	if (vfio_device_has_container(device))
+		vfio_device_container_unpin_pages(device, iova, npage);
 }
 EXPORT_SYMBOL(vfio_unpin_pages);
 
@@ -738,6 +872,8 @@ int vfio_dma_rw(struct vfio_device *device, dma_addr_t iova, void *data,
 		size_t len, bool write)
 {
 	if (!data || !len || !vfio_device_is_open(device))
+		return -EINVAL;
+	if (!vfio_device_has_container(device))
 		return -EINVAL;
 	return vfio_device_container_dma_rw(device, iova, data, len, write);
 }
@@ -897,9 +1033,14 @@ static int __init vfio_init(void)
 		ret = PTR_ERR(vfio_device_class);
 		goto cleanup_group;
 	}
+	ret = vfio_cdev_init(vfio_device_class);
+	if (ret)
+		goto destroy_class;
 	pr_info(DRIVER_DESC "\n");
 	return 0;
 
+destroy_class:
+	class_destroy(vfio_device_class);
 cleanup_group:
 	vfio_group_cleanup();
 exit_virqfd:
@@ -910,6 +1051,7 @@ exit_virqfd:
 static void __exit vfio_cleanup(void)
 {
 	ida_destroy(&vfio_device_ida);
+	vfio_cdev_cleanup();
 	class_destroy(vfio_device_class);
 	vfio_group_cleanup();
 	vfio_virqfd_exit();

@@ -10,6 +10,7 @@
 #ifndef _LINUX_VFIO_H
 #define _LINUX_VFIO_H
 
+#include <linux/cdev.h>
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
@@ -27,6 +28,9 @@
 
 struct kvm;
 struct vfio_group;
+struct iommufd_ctx;
+struct iommufd_device;
+struct iommufd_access;
 
 /**
  * struct vfio_device_set - devices whose open and close are serialized
@@ -67,6 +71,15 @@ struct vfio_device_set {
  * @put_kvm: releases @kvm
  * @inode: shared by every file of the device, so that drivers can zap
  *         all user mappings with unmap_mapping_range(inode->i_mapping)
+ * @cdev: the character device behind /dev/vfio/devices/vfioN
+ * @iommufd_device: the device's binding to an iommufd context, set by
+ *                  vfio_iommufd_physical_bind(); under dev_set->lock
+ * @iommufd_access: the access object of an emulated device bound to an
+ *                  iommufd context; under dev_set->lock
+ * @iommufd_attached: the binding is attached to a page table (an IOAS or
+ *                    a HWPT); under dev_set->lock
+ * @cdev_opened: the device is open through its cdev (bound to iommufd)
+ *               rather than a group; under dev_set->lock
  *
  * Drivers embed this structure first in their own and allocate it with
  * vfio_alloc_device(). Members after @kvm belong to the core.
@@ -88,6 +101,15 @@ struct vfio_device {
 	unsigned int open_count;
 	void (*put_kvm)(struct kvm *kvm);
 	struct inode *inode;
+#if IS_ENABLED(CONFIG_VFIO_DEVICE_CDEV)
+	struct cdev cdev;
+#endif
+	struct iommufd_access *iommufd_access;
+#if IS_ENABLED(CONFIG_IOMMUFD)
+	struct iommufd_device *iommufd_device;
+	u8 iommufd_attached:1;
+#endif
+	u8 cdev_opened:1;
 };
 
 /**
@@ -96,6 +118,18 @@ struct vfio_device {
  * @init: initialize the driver's part of a just allocated device
  * @release: free what @init allocated; called when the last reference
  *           to the device is put
+ * @bind_iommufd: the device is being opened on an iommufd context @ictx:
+ *                bind to it and return the device's object id there in
+ *                @out_device_id. Called under dev_set->lock, before
+ *                @open_device.
+ * @unbind_iommufd: undo @bind_iommufd (detaching first if attached);
+ *                  called under dev_set->lock after @close_device
+ * @attach_ioas: attach the bound device to the page table @pt_id (an
+ *               IOAS or a HWPT), replacing the current one if attached;
+ *               the id actually used (e.g. an auto-allocated HWPT) is
+ *               written back to @pt_id. Under dev_set->lock.
+ * @detach_ioas: detach from the page table, if attached; under
+ *               dev_set->lock
  * @open_device: the first open of the device; called under dev_set->lock
  * @close_device: the last close; called under dev_set->lock
  * @read: read(2) on the device file
@@ -115,6 +149,11 @@ struct vfio_device_ops {
 	char *name;
 	int (*init)(struct vfio_device *vdev);
 	void (*release)(struct vfio_device *vdev);
+	int (*bind_iommufd)(struct vfio_device *vdev,
+			    struct iommufd_ctx *ictx, u32 *out_device_id);
+	void (*unbind_iommufd)(struct vfio_device *vdev);
+	int (*attach_ioas)(struct vfio_device *vdev, u32 *pt_id);
+	void (*detach_ioas)(struct vfio_device *vdev);
 	int (*open_device)(struct vfio_device *vdev);
 	void (*close_device)(struct vfio_device *vdev);
 	ssize_t (*read)(struct vfio_device *vdev, char __user *buf,
@@ -130,6 +169,55 @@ struct vfio_device_ops {
 	int (*device_feature)(struct vfio_device *vdev, u32 flags,
 			      void __user *arg, size_t argsz);
 };
+
+#if IS_ENABLED(CONFIG_IOMMUFD)
+struct iommufd_ctx *vfio_iommufd_device_ictx(struct vfio_device *vdev);
+int vfio_iommufd_get_dev_id(struct vfio_device *vdev,
+			    struct iommufd_ctx *ictx);
+int vfio_iommufd_physical_bind(struct vfio_device *vdev,
+			       struct iommufd_ctx *ictx, u32 *out_device_id);
+void vfio_iommufd_physical_unbind(struct vfio_device *vdev);
+int vfio_iommufd_physical_attach_ioas(struct vfio_device *vdev, u32 *pt_id);
+void vfio_iommufd_physical_detach_ioas(struct vfio_device *vdev);
+#else
+static inline struct iommufd_ctx *
+vfio_iommufd_device_ictx(struct vfio_device *vdev)
+{
+	return NULL;
+}
+
+static inline int vfio_iommufd_get_dev_id(struct vfio_device *vdev,
+					  struct iommufd_ctx *ictx)
+{
+	return VFIO_PCI_DEVID_NOT_OWNED;
+}
+
+/* Without iommufd the ops stay NULL, and the core never calls them. */
+#define vfio_iommufd_physical_bind					\
+	((int (*)(struct vfio_device *vdev, struct iommufd_ctx *ictx,	\
+		  u32 *out_device_id))NULL)
+#define vfio_iommufd_physical_unbind					\
+	((void (*)(struct vfio_device *vdev))NULL)
+#define vfio_iommufd_physical_attach_ioas				\
+	((int (*)(struct vfio_device *vdev, u32 *pt_id))NULL)
+#define vfio_iommufd_physical_detach_ioas				\
+	((void (*)(struct vfio_device *vdev))NULL)
+#endif
+
+/**
+ * vfio_device_cdev_opened - is the device open through its cdev?
+ * @device: the device
+ *
+ * A device opened through /dev/vfio/devices/vfioN is owned through an
+ * iommufd context, not a group: drivers check it to decide how a user
+ * proves ownership of other devices (for example for a hot reset).
+ *
+ * Return: true when open through the cdev.
+ */
+static inline bool vfio_device_cdev_opened(struct vfio_device *device)
+{
+	return device->cdev_opened;
+}
 
 /**
  * vfio_check_feature - validate a VFIO_DEVICE_FEATURE request
