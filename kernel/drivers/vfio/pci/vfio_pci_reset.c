@@ -83,7 +83,34 @@ struct fill_info {
 	struct vfio_pci_dependent_device *devices;
 	u32 max;
 	u32 count;
+	struct vfio_device *vdev;
+	u32 flags;
 };
+
+/*
+ * For a device opened through its cdev, a reached function is named by
+ * its device id in the caller's iommufd context: its own id when bound
+ * there, OWNED when the context owns its group through another device,
+ * else NOT_OWNED, which clears DEV_ID_OWNED from the answer.
+ */
+static void fill_devid(struct fill_info *fill, struct pci_dev *pdev,
+		       struct vfio_pci_dependent_device *dep)
+{
+	struct iommufd_ctx *ictx = vfio_iommufd_device_ictx(fill->vdev);
+	struct vfio_device *member;
+	int id;
+
+	member = vfio_find_device_in_devset(fill->vdev->dev_set, &pdev->dev);
+	id = member ? vfio_iommufd_get_dev_id(member, ictx) : -ENODEV;
+	if (id > 0)
+		dep->devid = id;
+	else if (id == -ENOENT)
+		dep->devid = VFIO_PCI_DEVID_OWNED;
+	else
+		dep->devid = VFIO_PCI_DEVID_NOT_OWNED;
+	if (dep->devid == VFIO_PCI_DEVID_NOT_OWNED)
+		fill->flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
+}
 
 static int fill_one(struct pci_dev *pdev, void *data)
 {
@@ -94,6 +121,15 @@ static int fill_one(struct pci_dev *pdev, void *data)
 	/* More functions than counted: hotplug in between. */
 	if (fill->count >= fill->max)
 		return -EAGAIN;
+
+	if (fill->flags & VFIO_PCI_HOT_RESET_FLAG_DEV_ID) {
+		dep = &fill->devices[fill->count++];
+		dep->segment = pci_domain_nr(pdev->bus);
+		dep->bus = pdev->bus->number;
+		dep->devfn = pdev->devfn;
+		fill_devid(fill, pdev, dep);
+		return 0;
+	}
 
 	/* A function outside any group is not isolated: no reset for it. */
 	group = iommu_group_get(&pdev->dev);
@@ -115,8 +151,10 @@ static int fill_one(struct pci_dev *pdev, void *data)
  * @arg: the user's struct vfio_pci_hot_reset_info
  *
  * Lists the functions a hot reset of @vdev would reach, with their
- * groups. When the user's array is too small, only the header is written
- * back, with the count needed.
+ * groups; for a device opened through its cdev, with their device ids in
+ * its iommufd context instead (flag DEV_ID, and DEV_ID_OWNED when the
+ * context owns them all). When the user's array is too small, only the
+ * header is written back, with the count needed.
  *
  * Return: 0; -ENOSPC with the count; -ENODEV when neither the slot nor
  * the bus can be reset; -EPERM when a reached function has no group;
@@ -156,6 +194,10 @@ int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 	if (!fill.devices)
 		return -ENOMEM;
 	fill.max = count;
+	fill.vdev = &vdev->vdev;
+	if (vfio_device_cdev_opened(&vdev->vdev))
+		fill.flags = VFIO_PCI_HOT_RESET_FLAG_DEV_ID |
+			     VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
 
 	mutex_lock(&vdev->vdev.dev_set->lock);
 	ret = for_each_affected(vdev->pdev, slot, fill_one, &fill);
@@ -164,6 +206,7 @@ int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 		goto out_free_devices;
 
 	hdr.count = fill.count;
+	hdr.flags = fill.flags;
 	if (copy_to_user(arg->devices, fill.devices,
 			 fill.count * sizeof(*fill.devices)) ||
 	    copy_to_user(arg, &hdr, minsz))
@@ -197,13 +240,31 @@ static struct vfio_pci_core_device *to_pci_core(struct vfio_device *vdev)
 }
 
 /*
+ * Does the user own @vdev: is it in one of the groups of @files or, with
+ * @ictx (a cdev user, who passed no files), bound to @ictx or in a group
+ * @ictx owns through another device?
+ */
+static bool owned(struct vfio_device *vdev, struct file **files, u32 nr,
+		  struct iommufd_ctx *ictx)
+{
+	int id;
+
+	if (!ictx)
+		return in_groups(vdev, files, nr);
+	id = vfio_iommufd_get_dev_id(vdev, ictx);
+	return id > 0 || id == -ENOENT;
+}
+
+/*
  * Reset the slot or bus of @vdev, for a user holding the groups of
- * @files. Every function the reset reaches must be in the device set,
- * every member of the set in one of the groups; the members' BARs are
- * unmapped and kept from user access while the reset runs.
+ * @files, or the iommufd context @ictx. Every function the reset reaches
+ * must be in the device set, every member of the set owned by the user;
+ * the members' BARs are unmapped and kept from user access while the
+ * reset runs.
  */
 static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
-			     struct file **files, u32 nr_files)
+			     struct file **files, u32 nr_files,
+			     struct iommufd_ctx *ictx)
 {
 	struct vfio_device_set *dev_set = vdev->vdev.dev_set;
 	struct vfio_device *cur, *locked = NULL;
@@ -217,7 +278,7 @@ static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 	}
 
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
-		if (!in_groups(cur, files, nr_files)) {
+		if (!owned(cur, files, nr_files, ictx)) {
 			ret = -EINVAL;
 			break;
 		}
@@ -260,7 +321,9 @@ out_unlock_set:
  * vfio_pci_ioctl_hot_reset - VFIO_DEVICE_PCI_HOT_RESET
  * @vdev: the device, open
  * @arg: the user's struct vfio_pci_hot_reset, with the group fds that
- *       prove it owns every function the reset reaches
+ *       prove it owns every function the reset reaches; for a device
+ *       opened through its cdev, with none: its iommufd context must own
+ *       them all
  *
  * Return: 0 or -errno: -EINVAL for bad arguments, more fds than affected
  * functions, an fd that is not a VFIO group, or a function the groups do
@@ -280,13 +343,18 @@ int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
 
 	if (copy_from_user(&hdr, arg, minsz))
 		return -EFAULT;
-	/* Without device cdevs, the group fds are the only proof. */
-	if (hdr.argsz < minsz || hdr.flags || !hdr.count)
+	if (hdr.argsz < minsz || hdr.flags)
+		return -EINVAL;
+	/* Group fds prove ownership on the group path, and only there. */
+	if (!!hdr.count == vfio_device_cdev_opened(&vdev->vdev))
 		return -EINVAL;
 
 	ret = hot_reset_kind(vdev->pdev, &slot);
 	if (ret)
 		return ret;
+	if (!hdr.count)
+		return dev_set_hot_reset(vdev, slot, NULL, 0,
+					 vfio_iommufd_device_ictx(&vdev->vdev));
 	/* At most one group per affected function. */
 	for_each_affected(vdev->pdev, slot, count_one, &count);
 	if (hdr.count > count)
@@ -315,7 +383,7 @@ int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
 		}
 	}
 
-	ret = dev_set_hot_reset(vdev, slot, files, nr);
+	ret = dev_set_hot_reset(vdev, slot, files, nr, NULL);
 
 out_put_files:
 	for (i = 0; i < nr; i++)
