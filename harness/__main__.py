@@ -153,8 +153,12 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
         if not run.complete:
             print("\n".join(run.notes[-3:]))
     for call_o, call_u, entry in result.intended:
-        print(f"intended: {call_o.line} | upstream {call_u.result} "
+        kind = "known gap" if entry in fuzz.KNOWN_GAPS else "intended"
+        print(f"{kind}: {call_o.line} | upstream {call_u.result} "
               f"({entry.reason})")
+    if args.all:
+        for call_o, call_u in fuzz.differing(ours, upstream):
+            print(f"differ: {call_o.line} | upstream {call_u.result}")
     if not result.ok:
         print(fuzz.format_failure(args.seed, args.calls, args.machine, ours,
                                   upstream, result))
@@ -224,6 +228,9 @@ def parser() -> argparse.ArgumentParser:
              "our modules and on upstream's, compared call by call")
     sp.add_argument("--seed", type=int, default=1)
     sp.add_argument("--calls", type=int, default=2000)
+    sp.add_argument("--all", action="store_true",
+                    help="also list every differing call (for triage: "
+                    "after the first, they may be its cascade)")
     sp.set_defaults(func=cmd_fuzz)
 
     sp = add("lint", "checkpatch --strict and sparse over kernel/")

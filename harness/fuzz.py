@@ -26,7 +26,7 @@ PROGRAM = "/tests/vfio_fuzz"
 SKIP = "skip"        # the call would be unsafe for the device: on no set
 UNSAFE = "unsafe"    # crashes upstream: sent to ours only (--unsafe)
 CONTEXT = 6          # calls shown before a divergence
-CHUNK_LINES = 100    # transcript lines fetched per guest command
+CHUNK_LINES = 400    # transcript lines fetched per guest command
 
 _LINE = re.compile(r"^(\d+) (.+?) -> (.+?)\s*$")
 _END = re.compile(r"^# end (\d+)$", re.M)
@@ -96,6 +96,19 @@ INTENDED: tuple[Intended, ...] = (
 )
 
 
+KNOWN_GAPS: tuple[Intended, ...] = (
+    # NOT intended: bugs of ours, found by this fuzzer, for the lead to
+    # triage. A run that meets only these ends XFAIL, not PASS.
+    # Ours answers ENOTTY to the low-power device features (3 ENTRY,
+    # 4 ENTRY_WITH_WAKEUP, 5 EXIT), which upstream's vfio-pci implements
+    # (0 or EINVAL). DIRTY_PAGES on a device fd is VFIO_DEVICE_FEATURE
+    # with feature = its flags, so it lands here too.
+    Intended(r"^(FEATURE|DIRTY) s[456] ",
+             "ours lacks the low-power device features (3, 4, 5): ENOTTY "
+             "where upstream gives 0 or EINVAL", ours=r"-1 25 .*"),
+)
+
+
 @dataclass(frozen=True)
 class Divergence:
     """Where the transcripts part: the index and both sides' lines."""
@@ -116,6 +129,11 @@ class Comparison:
     def ok(self) -> bool:
         return self.divergence is None
 
+    @property
+    def gaps(self) -> list[tuple[Call, Call, Intended]]:
+        """The known gaps of ours this run met."""
+        return [x for x in self.intended if x[2] in KNOWN_GAPS]
+
 
 def _intended_for(op: str, intended: tuple[Intended, ...]
                   ) -> Intended | None:
@@ -123,7 +141,8 @@ def _intended_for(op: str, intended: tuple[Intended, ...]
 
 
 def compare(ours: Run, upstream: Run,
-            intended: tuple[Intended, ...] = INTENDED) -> Comparison:
+            intended: tuple[Intended, ...] = INTENDED + KNOWN_GAPS
+            ) -> Comparison:
     """Compare call by call up to the first divergence not on the list."""
     seen: list[tuple[Call, Call, Intended]] = []
     agreed = 0
@@ -165,6 +184,24 @@ def compare(ours: Run, upstream: Run,
             len(ours.calls), f"the {which} run did not finish", None, None),
             seen)
     return Comparison(agreed, None, seen)
+
+
+def differing(ours: Run, upstream: Run,
+              intended: tuple[Intended, ...] = INTENDED + KNOWN_GAPS,
+              limit: int = 30) -> list[tuple[Call, Call]]:
+    """Every call whose results differ and is not on the list, for
+    triage (`fuzz --all`): after the first, they may be its cascade."""
+    out: list[tuple[Call, Call]] = []
+    for a, b in zip(ours.calls, upstream.calls, strict=False):
+        if a.op != b.op or len(out) >= limit:
+            break
+        if a.result == b.result:
+            continue
+        entry = _intended_for(a.op, intended)
+        if entry is not None and entry.allows(a.result):
+            continue
+        out.append((a, b))
+    return out
 
 
 def command(seed: int, calls: int, unsafe: bool, out: str,
@@ -209,10 +246,13 @@ def format_failure(seed: int, calls: int, machine: str, ours: Run,
 
 def summary(seed: int, calls: int, machine: str,
             comparison: Comparison) -> str:
-    verdict = "PASS" if comparison.ok else "FAIL"
+    verdict = ("FAIL" if not comparison.ok else
+               "XFAIL" if comparison.gaps else "PASS")
+    gaps = len(comparison.gaps)
     return (f"fuzz {verdict}: seed {seed}, {calls} calls on {machine}, "
             f"{comparison.compared} identical, "
-            f"{len(comparison.intended)} intended differences")
+            f"{len(comparison.intended) - gaps} intended differences, "
+            f"{gaps} calls on known gaps of ours")
 
 
 # --- driving a guest -----------------------------------------------------
