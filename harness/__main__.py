@@ -148,6 +148,10 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     except GuestSplat as exc:
         print(f"fuzz SPLAT: {exc}")
         return 1
+    saved = results_dir() / "fuzz"
+    fuzz.save({"ours": ours, "upstream": upstream}, saved,
+              f"{args.machine}-{args.seed}")
+    print(f"transcripts in {saved}")
     for name, run in (("ours", ours), ("upstream", upstream)):
         print(f"{name}: {len(run.calls)} calls in {run.seconds:.1f}s")
         if not run.complete:

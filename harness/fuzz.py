@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from . import modsets
 from .errors import GuestSplat, HarnessError
@@ -256,6 +257,14 @@ def summary(seed: int, calls: int, machine: str,
 
 
 # --- driving a guest -----------------------------------------------------
+def save(runs: dict[str, Run], directory: Path, stem: str) -> None:
+    """Keep each set's transcript (results/fuzz/) for a closer look."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for modset, run in runs.items():
+        (directory / f"{stem}-{modset}.txt").write_text(
+            "\n".join([*run.notes, *(c.line for c in run.calls)]) + "\n")
+
+
 def fetch(guest: Guest, path: str) -> str:
     """A guest file's lines, a chunk per command: long fast output through
     the shell console was seen losing bytes, so each chunk is counted and
