@@ -732,7 +732,7 @@ static void op_set_irqs(void)
 	for (i = 0; i < 4; i++) {
 		int e = choose(R_IRQFD, (1u << R_IOEFD));
 
-		fds[i] = fd_of(e);
+		fds[i] = chance(5) ? -2 : fd_of(e);
 		bools[i] = below(3);
 	}
 	start("SET_IRQS");
