@@ -270,6 +270,8 @@ static void slot_close(int s)
 /* --- argument values ---------------------------------------------------- */
 static uint32_t pick_argsz(uint32_t exact)
 {
+	if (chance(55))
+		return exact;
 	switch (below(10)) {
 	case 0:
 		return 0;
@@ -310,7 +312,10 @@ static const uint64_t small_off[] = {
 static uint64_t pick_region_offset(void)
 {
 	static const uint64_t far[] = { 0xffffffffffULL, 0x8000000000ULL };
-	uint64_t index = chance(85) ? below(10) :
+	/* Mostly BAR0 and config space, where the devices answer. */
+	static const uint64_t usual[] = { 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7,
+					  7, 7, 8, 9 };
+	uint64_t index = chance(85) ? PICK(usual) :
 			 PICK(((uint64_t[]){ 31, 0xffff }));
 	uint64_t pos = chance(90) ? PICK(small_off) : PICK(far);
 
@@ -461,10 +466,12 @@ static void op_map(void)
 	uint64_t off;
 
 	m.argsz = pick_argsz(sizeof(m));
-	m.flags = pick_flags(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
-			     VFIO_DMA_MAP_FLAG_VADDR);
 	if (chance(70))
-		m.flags |= VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+		m.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	else
+		m.flags = pick_flags(VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE |
+				     VFIO_DMA_MAP_FLAG_VADDR);
 	m.vaddr = pick_vaddr();
 	m.iova = pick_iova();
 	m.size = pick_size();
@@ -721,14 +728,25 @@ static void op_set_irqs(void)
 	int s = choose(R_DEV, 0), ret, fds[4];
 	size_t elem, i;
 	uint8_t bools[4];
+	bool plausible = chance(50);
 
 	h.flags = chance(90) ? PICK(data) | PICK(action) : (uint32_t)rnd() & 0xff;
 	h.index = chance(90) ? below(6) : pick_index();
 	h.start = chance(80) ? 0 : PICK(((uint32_t[]){ 1, 2, 5, 0xffffffff }));
 	h.count = chance(85) ? below(4) : PICK(((uint32_t[]){ 5, 2048, 0xffffffff }));
+	if (plausible) {	/* what a user would send: often accepted */
+		h.flags = chance(60) ? VFIO_IRQ_SET_DATA_EVENTFD |
+				       VFIO_IRQ_SET_ACTION_TRIGGER :
+			  PICK(data) | PICK(action);
+		h.index = below(3);
+		h.start = 0;
+		h.count = below(3);
+	}
 	elem = h.flags & VFIO_IRQ_SET_DATA_EVENTFD ? 4 :
 	       h.flags & VFIO_IRQ_SET_DATA_BOOL ? 1 : 0;
-	h.argsz = pick_argsz(sizeof(h) + elem * (h.count < 4 ? h.count : 4));
+	h.argsz = sizeof(h) + elem * (h.count < 4 ? h.count : 4);
+	if (!plausible)
+		h.argsz = pick_argsz(h.argsz);
 	for (i = 0; i < 4; i++) {
 		int e = choose(R_IRQFD, (1u << R_IOEFD));
 
@@ -966,7 +984,7 @@ static void op_mmap(void)
 {
 	static const size_t lens[] = { 0x1000, 0x1000, 0x2000, 0, DMA_BUF_SIZE };
 	int s = choose(R_DEV, 0), m = below(MAX_MAPS), sig;
-	uint64_t index = chance(90) ? below(10) : 0xffff;
+	uint64_t index = chance(50) ? 0 : chance(90) ? below(10) : 0xffff;
 	uint64_t off = (index << 40) +
 		       (chance(80) ? 0 : PICK(((uint64_t[]){ 0x1000, 0x800 })));
 	size_t len = PICK(lens);
