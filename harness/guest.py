@@ -1,9 +1,12 @@
-"""A running guest, driven over its second serial port with pexpect.
+"""A running guest, driven over a virtio serial port with pexpect.
 
 The kernel log goes to ttyS0, which QEMU writes to a file; the shell
-lives on ttyS1, on QEMU's stdio. Every command is framed by markers that
-carry a sequence number and the exit status, and after every command the
-new part of the kernel log is searched for splats.
+lives on a virtio serial port (not a console: QEMU drops what a virtio
+console writes while the host side is not reading, and throttles a
+port), on QEMU's stdio. Every command is framed by markers that carry a
+sequence number, the exit status and the guest's count of bytes written
+(harness/channel.py), and after every command the new part of the kernel
+log is searched for splats.
 """
 
 from __future__ import annotations
@@ -11,25 +14,45 @@ from __future__ import annotations
 import ctypes
 import re
 import signal
+import termios
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pexpect
 
-from . import qemu, splat
-from .errors import BootError, GuestSplat, GuestTimeout
+from . import modsets, qemu, splat
+from .channel import Channel, command_line, knock
+from .errors import (
+    BootError,
+    GuestCommandFailed,
+    GuestOutputLost,
+    GuestSplat,
+    GuestTimeout,
+)
 from .topology import Topology
+
+if TYPE_CHECKING:
+    from qemu.qmp.legacy import QEMUMonitorProtocol
 
 BOOT_TIMEOUT = 180.0
 PR_SET_PDEATHSIG = 1
-_READY = "HARNESS-READY"
+_READY = re.compile(rb"HARNESS-READY\r?\n")
+# Bytes asked for per read of the shell port.
+_READ_SIZE = 1 << 16
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Result:
+    """A guest command's exit status and output: `output` as text
+    (undecodable bytes replaced), `data` exactly as written."""
+
     status: int
     output: str
+    data: bytes = b""
 
     @property
     def ok(self) -> bool:
@@ -55,35 +78,39 @@ class Guest:
         self.topology = topology
         self.boot = boot
         self.console_log: Path = boot.console_log
-        self.modset = "none"
+        self.modset = modsets.NONE
         self.tainted = False
         self.boot_seconds = 0.0
         self._seq = 0
         self._console_seen = 0
-        self._proc: pexpect.spawn | None = None
-        self._qmp = None  # type: ignore[var-annotated]
+        self._proc: pexpect.spawn[bytes] | None = None
+        self._channel = Channel()
+        self._qmp: QEMUMonitorProtocol | None = None
 
     # --- life cycle -----------------------------------------------------
-    def start(self) -> "Guest":
+    def start(self) -> Guest:
         self.console_log.parent.mkdir(parents=True, exist_ok=True)
         self.console_log.write_text("")
         cmd = qemu.command(self.topology, self.boot)
         start = time.monotonic()
         self._shell_log = self.console_log.with_suffix(".shell.log").open(
-            "w", errors="replace")
+            "wb")
+        self._channel = Channel()
         # QEMU's own messages (vIOMMU faults, device errors) go to a file
         # of their own, not into the shell's output.
         self.qemu_log.write_text("")
         self._proc = pexpect.spawn(
             "/bin/sh", ["-c", 'exec "$@" 2>>"$0"', str(self.qemu_log), *cmd],
-            encoding="utf-8", codec_errors="replace", timeout=None,
-            echo=False, preexec_fn=_die_with_parent)
+            timeout=None, echo=False, preexec_fn=_die_with_parent)
         self._proc.logfile_read = self._shell_log
+        # pexpect sleeps this long (50 ms) before every send, which was
+        # most of a command's round trip.
+        self._proc.delaybeforesend = None
         try:
-            self._proc.expect_exact(_READY, timeout=BOOT_TIMEOUT)
+            self._pump(lambda: self._channel.expect(_READY), BOOT_TIMEOUT)
         except (pexpect.TIMEOUT, pexpect.EOF) as exc:
             why = "timed out" if isinstance(exc, pexpect.TIMEOUT) else "died"
-            shell = str(self._proc.before or "")
+            shell = self._channel.pending().decode(errors="replace")
             self.kill()
             raise BootError(
                 f"guest {why} before its shell came up "
@@ -91,6 +118,7 @@ class Guest:
                 f"qemu: {' '.join(cmd)}\nlast console lines:\n"
                 f"{tail(self.console())}\nshell port:\n{tail(shell)}\n"
                 f"qemu said:\n{tail(self.qemu_log.read_text())}") from None
+        self._raw_host_side()
         self._sync()
         self.boot_seconds = time.monotonic() - start
         report = splat.find(self.console())
@@ -101,25 +129,65 @@ class Guest:
                              report)
         return self
 
+    def _raw_host_side(self) -> None:
+        """Stop the host pty from rewriting what QEMU passes on.
+
+        QEMU's stdio backend leaves output processing (OPOST) on, which
+        turns every newline into CRLF. Termios calls on a pty's master
+        act on its slave, QEMU's stdio. QEMU set its modes long before
+        the guest said READY, and the guest writes nothing more until
+        the harness knocks.
+        """
+        assert self._proc is not None
+        fd = self._proc.child_fd
+        attrs = termios.tcgetattr(fd)
+        attrs[1] &= ~termios.OPOST
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+    def _send(self, text: str) -> None:
+        assert self._proc is not None
+        data = text.encode()
+        while data:
+            data = data[self._proc.send(data):]
+
+    def _pump(self, until: Callable[[], T | None], timeout: float) -> T:
+        """Read the shell port until `until()` returns something.
+
+        Raises pexpect.TIMEOUT after `timeout` seconds and pexpect.EOF
+        when QEMU exits; what was read stays in the channel either way.
+        """
+        assert self._proc is not None
+        deadline = time.monotonic() + timeout
+        while (got := until()) is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise pexpect.TIMEOUT(f"nothing within {timeout:.0f}s")
+            self._channel.feed(
+                self._proc.read_nonblocking(_READ_SIZE, timeout=left))
+        return got
+
     def _sync(self) -> None:
-        """Wait until the shell answers.
+        """Wait until the shell answers, and define its helpers.
 
         Knock until the shell answers, so that a guest that came up
         without a working shell fails here, at boot, and not in a test.
-        The leading newline ends any partial line.
+        The answer carries the guest's byte count that every later frame
+        is checked against (harness/channel.py).
         """
-        assert self._proc is not None
-        for knock in range(1, 31):
-            self._proc.send(f"\necho HARNESS-SYNC-{knock}\n")
+        for n in range(1, 31):
+            self._send(knock(n))
             try:
-                self._proc.expect(r"HARNESS-SYNC-\d+", timeout=1)
+                self._pump(self._channel.sync, timeout=1)
                 return
             except pexpect.TIMEOUT:
                 continue
-        raise BootError("the guest shell does not answer on "
-                        f"{self.boot.console_log} 's shell port")
+            except pexpect.EOF:
+                break
+        raise BootError("the guest shell does not answer on its port; "
+                        f"read {self.console_log.with_suffix('.shell.log')}"
+                        f" and {self.console_log}")
 
-    def __enter__(self) -> "Guest":
+    def __enter__(self) -> Guest:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -141,7 +209,8 @@ class Guest:
             self._qmp.connect()
         return self._qmp.cmd(command, **args)
 
-    def qmp_event(self, name: str, timeout: float = 30.0) -> dict:
+    def qmp_event(self, name: str, timeout: float = 30.0
+                  ) -> dict[str, Any]:
         """Wait for the next QMP event called `name`; return it."""
         if self._qmp is None:
             raise BootError("no QMP connection: run a command first")
@@ -195,27 +264,30 @@ class Guest:
     # --- commands -------------------------------------------------------
     def run(self, cmd: str, timeout: float = 60.0, check_splat: bool = True
             ) -> Result:
-        """Run `cmd` in the guest shell; return its status and output."""
+        """Run `cmd` in the guest shell; return its status and output.
+
+        Raises GuestTimeout (the guest is killed) after `timeout` seconds,
+        GuestSplat when the kernel splatted, and GuestOutputLost (the guest
+        is killed) when the output did not arrive byte for byte.
+        """
         if not self.alive:
             raise BootError("the guest is not running (it died or was "
                             "killed after an earlier failure)")
-        assert self._proc is not None
         self._seq += 1
         n = self._seq
-        # A subshell: `exit` or `set -e` in a command cannot end the shell.
-        line = (f"printf '\\002B{n}\\003\\n'; ( {cmd}\n) </dev/null 2>&1; "
-                f"printf '\\002E{n}:%d\\003\\n' $?\n")
+        line = command_line(n, cmd)
         if len(line) > 4000:
-            raise ValueError("guest commands must fit the tty's 4 KiB line "
-                             "buffer; put long scripts in a file")
-        self._proc.send(line)
-        # QEMU leaves OPOST on the host pty, so newlines may arrive as CRLF.
-        pattern = re.compile(f"\x02B{n}\x03\r?\n(.*?)\x02E{n}:(\\d+)\x03",
-                             re.S)
+            raise ValueError("guest commands must be under 4 KiB; put long "
+                             "scripts in a file")
+        self._send(line)
         try:
-            self._proc.expect(pattern, timeout=timeout)
+            frame = self._pump(lambda: self._channel.frame(n, cmd), timeout)
+        except GuestOutputLost:
+            self.tainted = True
+            self.kill()
+            raise
         except (pexpect.TIMEOUT, pexpect.EOF) as exc:
-            partial = str(self._proc.before or "")
+            partial = self._channel.pending(n).decode(errors="replace")
             died = isinstance(exc, pexpect.EOF)
             self.tainted = True
             self.kill()
@@ -227,20 +299,18 @@ class Guest:
             if report:
                 raise GuestSplat(msg, report) from None
             raise GuestTimeout(msg) from None
-        match = self._proc.match
-        assert match is not None
-        result = Result(int(match.group(2)),
-                        match.group(1).replace("\r\n", "\n"))
+        result = Result(frame.status, frame.data.decode(errors="replace"),
+                        frame.data)
         if check_splat:
             self.check_console(f"`{cmd}`")
         return result
 
     def check(self, cmd: str, timeout: float = 60.0) -> str:
-        """Run `cmd`; raise with its output unless it exits 0."""
+        """Run `cmd`; return its output, or raise GuestCommandFailed
+        (with its status and output) unless it exits 0."""
         result = self.run(cmd, timeout)
         if not result.ok:
-            raise AssertionError(f"guest `{cmd}` exited {result.status}:\n"
-                                 f"{result.output}")
+            raise GuestCommandFailed(cmd, result.status, result.output)
         return result.output
 
     # --- module sets ----------------------------------------------------
@@ -248,10 +318,10 @@ class Guest:
         """Make `modset` the loaded VFIO module set ('none' unloads)."""
         if self.modset == modset:
             return
-        if self.modset != "none":
+        if self.modset != modsets.NONE:
             self.unload_modules()
-        if modset != "none":
-            self.check(f"vfio-modset load {modset}")
+        if modset != modsets.NONE:
+            self.check(modsets.load_command(modset))
             self.modset = modset
 
     def module_refs(self) -> dict[str, int]:
@@ -290,8 +360,11 @@ class Guest:
         return ", ".join(leaks) or None
 
     def unload_modules(self) -> None:
-        out = self.run("vfio-modset unload", timeout=60)
+        cmd = modsets.UNLOAD_COMMAND
+        out = self.run(cmd, timeout=60)
         if not out.ok:
-            raise AssertionError(f"the {self.modset} modules did not unload "
-                                 f"cleanly:\n{out.output}")
-        self.modset = "none"
+            raise GuestCommandFailed(
+                cmd, out.status, out.output,
+                f"the {self.modset} modules did not unload cleanly "
+                f"(`{cmd}` exited {out.status})")
+        self.modset = modsets.NONE

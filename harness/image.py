@@ -15,6 +15,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from . import modsets
 from .cpio import Archive
 from .errors import HarnessError
 from .kernel import Kernel
@@ -69,12 +70,15 @@ def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
                  (IMAGES / "vfio-modset").read_bytes(), 0o755)
     archive.file("etc/profile", b"export PS1='guest# '\n")
     _tree(archive, kernel.layout.modroot / "lib", "lib")
-    archive.directory("vfio/ours")
+    ours_dir = modsets.guest_dir(modsets.OURS).lstrip("/")
+    archive.directory(ours_dir)
     for name in ours.order + ours.kunit:
-        archive.file(f"vfio/ours/{name}.ko", ours.path(name).read_bytes())
-    archive.file("vfio/ours/order", "\n".join(ours.order).encode() + b"\n")
-    archive.file("vfio/upstream/order",
-                 "\n".join(upstream_names(kernel, ours)).encode() + b"\n")
+        archive.file(f"{ours_dir}/{name}.ko", ours.path(name).read_bytes())
+    orders = {modsets.OURS: ours.order,
+              modsets.UPSTREAM: upstream_names(kernel, ours)}
+    for modset, names in orders.items():
+        archive.file(modsets.order_path(modset).lstrip("/"),
+                     "\n".join(names).encode() + b"\n")
     archive.directory("tests")
     for name, binary in sorted(programs.items()):
         archive.file(f"tests/{name}", binary.read_bytes(), 0o755)

@@ -29,6 +29,8 @@ _VARIANT = re.compile(r"^\s*FIXTURE_VARIANT_ADD\s*\(\s*(\w+)\s*,\s*(\w+)",
 _DIRECTIVE = re.compile(r"^\s*//\s*harness:\s*(.*)$", re.M)
 _XFAIL = re.compile(r"^\s*//\s*xfail\((\w+)(?::([\w.*?\[\]-]+))?\):\s*(.+)$",
                     re.M)
+_ONLY = re.compile(r"^\s*//\s*only\((\w+)(?::([\w.*?\[\]-]+))?\):\s*(.+)$",
+                   re.M)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,17 @@ class ProgramInfo:
     cases: list[str]
     options: dict[str, str] = field(default_factory=dict)
     xfails: list[Xfail] = field(default_factory=list)
+    # `// only(MODSET[:CASE-GLOB]): why`: never run elsewhere (an intended
+    # difference, e.g. an input that crashes the other set).
+    onlys: list[Xfail] = field(default_factory=list)
+
+    def skip(self, modset: str, case: str) -> str | None:
+        """Why `case` must not run on `modset`, if so."""
+        for o in self.onlys:
+            if (fnmatch.fnmatchcase(case, o.pattern)
+                    and modset != o.modset):
+                return f"only on {o.modset}: {o.reason}"
+        return None
 
     def xfail(self, modset: str, case: str) -> str | None:
         """Why `case` is expected to fail on `modset`, if it is."""
@@ -103,15 +116,16 @@ def parse_options(source: str) -> dict[str, str]:
     return options
 
 
-def parse_xfails(source: str) -> list[Xfail]:
+def parse_xfails(source: str, directive: re.Pattern[str] = _XFAIL
+                 ) -> list[Xfail]:
     return [Xfail(m, pattern or "*", reason.strip())
-            for m, pattern, reason in _XFAIL.findall(source)]
+            for m, pattern, reason in directive.findall(source)]
 
 
 def program_info(path: Path) -> ProgramInfo:
     text = path.read_text()
     return ProgramInfo(list_cases(text), parse_options(text),
-                       parse_xfails(text))
+                       parse_xfails(text), parse_xfails(text, _ONLY))
 
 
 def compile_command(layout: Layout, source: Path, output: Path) -> list[str]:

@@ -16,6 +16,7 @@ from .topology import Topology
 
 QEMU = "qemu-system-x86_64"
 QBOOT = Path("/usr/share/qemu/qboot.rom")
+SHELL_PORT = "harness"
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,13 @@ class Boot:
 def kernel_append(topology: Topology, boot: Boot) -> str:
     args = ["console=ttyS0", "panic=-1", "no_timer_check",
             *topology.kernel_args]
-    # The harness talks to the guest shell on a virtio console, so kernel
-    # messages and command output never interleave. (A second 16550 was
-    # tried first: under TCG its input sometimes sat unread in the FIFO.)
-    args.append("harness.tty=" + ("ttyS0" if boot.interactive else "hvc0"))
+    # The harness talks to the guest shell on a virtio serial port, so
+    # kernel messages and command output never interleave. (A second 16550
+    # was tried first: under TCG its input sometimes sat unread in the
+    # FIFO. A virtio console came next: QEMU drops what it cannot pass on
+    # at once, so output was lost whenever the harness read slowly.)
+    args.append("harness.tty=ttyS0" if boot.interactive
+                else f"harness.port={SHELL_PORT}")
     args.extend(boot.extra_append)
     return " ".join(args)
 
@@ -68,7 +72,7 @@ def command(topology: Topology, boot: Boot) -> list[str]:
                 "-serial", "chardev:console",
                 "-device", "virtio-serial-pci,id=harness-serial",
                 "-chardev", "stdio,id=shell",
-                "-device", "virtconsole,chardev=shell"]
+                "-device", f"virtserialport,chardev=shell,name={SHELL_PORT}"]
     if boot.qmp_socket:
         cmd += ["-qmp", f"unix:{boot.qmp_socket},server=on,wait=off"]
     return cmd

@@ -25,6 +25,10 @@ import pytest
 from harness import bisect
 from harness.paths import REPO
 
+# A harness test (it runs git bisect over temporary commits), not VFIO
+# behaviour: left out of the main job.
+pytestmark = [pytest.mark.feature("harness"), pytest.mark.host]
+
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bisect test",
            "GIT_AUTHOR_EMAIL": "bisect@test", "GIT_COMMITTER_NAME":
            "bisect test", "GIT_COMMITTER_EMAIL": "bisect@test"}

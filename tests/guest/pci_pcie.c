@@ -14,6 +14,7 @@
 
 #include "pci_test.h"
 #include "kselftest_harness.h"
+#include "modset.h"
 
 #define NIC_VENDOR	0x8086
 #define NIC_DEVICE	0x10d3	/* 82574L */
@@ -275,6 +276,38 @@ TEST_F(nic, config_capability_writes)
  * D3hot through the PM capability: memory BARs are off limits until the
  * user comes back to D0, which restores the function's state.
  */
+/*
+ * A config write whose source buffer cannot be read.
+ *
+ * Intended difference: into a range with no write handler (the MSI-X
+ * table offset/BIR register, read-only and not virtualized) upstream 6.12
+ * returns the count without reading the buffer; ours reads the user's
+ * bytes first and answers EFAULT, as write(2) does for a bad buffer,
+ * whatever the device then does with them. Where a write handler exists
+ * (the command register) both sets answer EFAULT.
+ */
+TEST_F(nic, config_write_from_unreadable_buffer)
+{
+	int fd = self->u.device;
+	uint32_t table = cfg32(fd, NIC_MSIX + PCI_MSIX_TABLE);
+	uint16_t cmd = cfg16(fd, PCI_COMMAND);
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+
+	ASSERT_NE(MAP_FAILED, bad);
+	if (modset_is("upstream")) {
+		EXPECT_EQ(4, pwrite(fd, bad, 4,
+				    CFG_OFF(NIC_MSIX + PCI_MSIX_TABLE)));
+	} else {
+		EXPECT_EQ(EFAULT, wr(fd, CFG_OFF(NIC_MSIX + PCI_MSIX_TABLE),
+				     bad, 4));
+	}
+	EXPECT_EQ(table, cfg32(fd, NIC_MSIX + PCI_MSIX_TABLE));
+	EXPECT_EQ(EFAULT, wr(fd, CFG_OFF(PCI_COMMAND), bad, 2));
+	EXPECT_EQ(cmd, cfg16(fd, PCI_COMMAND));
+	munmap(bad, 4096);
+}
+
 TEST_F(nic, power_state)
 {
 	int fd = self->u.device;

@@ -16,6 +16,7 @@
 
 #include "vfio_test.h"
 #include "kselftest_harness.h"
+#include "modset.h"
 
 #define MIB		(1024UL * 1024)
 #define IOVA		0x40000000UL	/* well inside VT-d's aperture */
@@ -371,14 +372,24 @@ TEST_F(type1, map_unaligned)
 	EXPECT_EQ(EINVAL, map_dma(self->fd, b, IOVA, 0, RW));
 }
 
+/*
+ * Intended difference: a range that wraps past 2^64 is EOVERFLOW on
+ * ours, as upstream since 6.18 (ranges reasoned about by their last
+ * byte, see type1_top.c); 6.12 answers EINVAL.
+ */
+static int wrap_errno(void)
+{
+	return modset_is("upstream") ? EINVAL : EOVERFLOW;
+}
+
 TEST_F(type1, map_overflow)
 {
 	/* iova + size wraps */
-	EXPECT_EQ(EINVAL, map_dma(self->fd, self->buf, ~0xfffUL, 2 * 4096,
-				  RW));
+	EXPECT_EQ(wrap_errno(), map_dma(self->fd, self->buf, ~0xfffUL,
+					2 * 4096, RW));
 	/* vaddr + size wraps */
-	EXPECT_EQ(EINVAL, map_dma(self->fd, (void *)~0xfffUL, IOVA, 2 * 4096,
-				  RW));
+	EXPECT_EQ(wrap_errno(), map_dma(self->fd, (void *)~0xfffUL, IOVA,
+					2 * 4096, RW));
 }
 
 TEST_F(type1, map_overlap_is_eexist)
@@ -583,7 +594,8 @@ TEST_F(type1, unmap_bad_ranges)
 	EXPECT_EQ(EINVAL, unmap_dma(self->fd, IOVA + 512, MIB, 0, NULL));
 	EXPECT_EQ(EINVAL, unmap_dma(self->fd, IOVA, MIB + 512, 0, NULL));
 	EXPECT_EQ(EINVAL, unmap_dma(self->fd, IOVA, 0, 0, NULL));
-	EXPECT_EQ(EINVAL, unmap_dma(self->fd, ~0xfffUL, 2 * 4096, 0, NULL));
+	EXPECT_EQ(wrap_errno(), unmap_dma(self->fd, ~0xfffUL, 2 * 4096, 0,
+					  NULL));
 }
 
 TEST_F(type1, unmap_nothing_mapped)

@@ -58,3 +58,19 @@ def test_exported_headers_come_before_the_hosts():
 def test_every_guest_program_lists_cases():
     for source in GUEST_TESTS.glob("*.c"):
         assert program_info(source).cases, source
+
+
+def test_only_directives_skip_the_other_sets():
+    import tempfile
+
+    from harness.programs import program_info
+    src = ("// only(ours:top.*): 6.12 wraps at the top of the IOVA space\n"
+           "FIXTURE(top) { };\nTEST_F(top, unmap) { }\nTEST(both) { }\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".c") as f:
+        f.write(src)
+        f.flush()
+        info = program_info(Path(f.name))
+    assert info.skip("upstream", "top.unmap") == (
+        "only on ours: 6.12 wraps at the top of the IOVA space")
+    assert info.skip("ours", "top.unmap") is None
+    assert info.skip("upstream", "global.both") is None

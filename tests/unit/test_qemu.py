@@ -41,13 +41,14 @@ def test_kvm_uses_the_split_irqchip():
     assert value(cmd, "-accel") == "kvm"
 
 
-def test_console_to_file_and_shell_on_virtio_console():
+def test_console_to_file_and_shell_on_virtio_serial_port():
     cmd = qemu.command(T, boot())
     append = value(cmd, "-append")
-    assert "console=ttyS0" in append and "harness.tty=hvc0" in append
+    assert "console=ttyS0" in append and "harness.port=harness" in append
     assert "intel_iommu=on" in append and "panic=-1" in append
     assert "file,id=console,path=con.log" in cmd
     assert "stdio,id=shell" in cmd
+    assert "virtserialport,chardev=shell,name=harness" in cmd
 
 
 def test_interactive_shell_shares_the_console():

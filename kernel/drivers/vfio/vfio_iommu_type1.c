@@ -715,8 +715,8 @@ static void type1_unmap_unpin(struct type1_iommu *iommu, struct type1_dma *dma,
 			      size_t len)
 {
 	struct type1_domain *first, *d;
-	dma_addr_t iova = dma->iova, end = dma->iova + len;
 	long uncharge = 0;
+	size_t off = 0;
 
 	if (!len || list_empty(&iommu->domains))
 		return;
@@ -726,22 +726,27 @@ static void type1_unmap_unpin(struct type1_iommu *iommu, struct type1_dma *dma,
 	list_for_each_entry_continue(d, &iommu->domains, next)
 		iommu_unmap(d->domain, dma->iova, len);
 
-	while (iova < end) {
+	/*
+	 * Offsets, not addresses: a mapping may end at the last byte of
+	 * the IOVA space, where iova + len wraps to 0.
+	 */
+	while (off < len) {
+		dma_addr_t iova = dma->iova + off;
 		phys_addr_t phys = iommu_iova_to_phys(first->domain, iova);
 		size_t run = PAGE_SIZE;
 
 		if (WARN_ON_ONCE(!phys)) {
-			iova += PAGE_SIZE;
+			off += PAGE_SIZE;
 			continue;
 		}
-		while (iova + run < end &&
+		while (off + run < len &&
 		       iommu_iova_to_phys(first->domain, iova + run) ==
 		       phys + run)
 			run += PAGE_SIZE;
 
 		iommu_unmap(first->domain, iova, run);
 		uncharge += type1_release_run(dma, iova, phys, run);
-		iova += run;
+		off += run;
 		cond_resched();
 	}
 	type1_charge(dma, -uncharge);
@@ -765,6 +770,11 @@ static void type1_drop_pins(struct type1_iommu *iommu, struct type1_dma *dma)
 	}
 }
 
+/*
+ * The one way a mapping leaves the tree: everything derived from it
+ * (pins, locked_vm, dirty bitmap, the stale-vaddr count, the entry
+ * limit) is given back here.
+ */
 static void type1_remove_dma(struct type1_iommu *iommu, struct type1_dma *dma)
 {
 	WARN_ON(!RB_EMPTY_ROOT(&dma->pins));
@@ -772,6 +782,8 @@ static void type1_remove_dma(struct type1_iommu *iommu, struct type1_dma *dma)
 	type1_dirty_free(dma);
 	if (dma->mapped)
 		type1_unmap_unpin(iommu, dma, dma->size);
+	if (dma->vaddr_invalid)
+		iommu->vaddr_invalid_count--;
 	rb_erase(&dma->node, &iommu->dmas);
 	put_task_struct(dma->task);
 	mmdrop(dma->mm);
@@ -1053,8 +1065,7 @@ static int type1_replay(struct type1_iommu *iommu, struct type1_domain *domain)
 
 	for (n = rb_first(&iommu->dmas); n; n = rb_next(n)) {
 		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
-		dma_addr_t iova = dma->iova;
-		size_t done;
+		size_t done, off, run;
 
 		if (!src) {
 			ret = type1_pin_map(iommu, dma, domain, 0, dma->size,
@@ -1067,15 +1078,15 @@ static int type1_replay(struct type1_iommu *iommu, struct type1_domain *domain)
 			continue;
 		}
 
-		while (iova <= dma_last(dma)) {
+		/* By offset: iova + size wraps for a mapping at the top. */
+		for (off = 0; off < dma->size; off += run) {
+			dma_addr_t iova = dma->iova + off;
 			phys_addr_t phys = iommu_iova_to_phys(src->domain, iova);
-			size_t run = PAGE_SIZE;
 
-			if (WARN_ON_ONCE(!phys)) {
-				iova += PAGE_SIZE;
+			run = PAGE_SIZE;
+			if (WARN_ON_ONCE(!phys))
 				continue;
-			}
-			while (iova + run <= dma_last(dma) &&
+			while (off + run < dma->size &&
 			       iommu_iova_to_phys(src->domain, iova + run) ==
 			       phys + run)
 				run += PAGE_SIZE;
@@ -1083,12 +1094,11 @@ static int type1_replay(struct type1_iommu *iommu, struct type1_domain *domain)
 					dma->prot | IOMMU_CACHE,
 					GFP_KERNEL_ACCOUNT);
 			if (ret) {
-				if (iova != dma->iova)
+				if (off)
 					iommu_unmap(domain->domain, dma->iova,
-						    iova - dma->iova);
+						    off);
 				goto unwind;
 			}
-			iova += run;
 			cond_resched();
 		}
 	}
@@ -1626,6 +1636,8 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 	u32 known = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
 		    VFIO_DMA_MAP_FLAG_VADDR;
 	struct vfio_iommu_type1_dma_map map;
+	unsigned long vaddr_last;
+	dma_addr_t iova_last;
 	struct type1_dma *dma;
 	size_t pgsize, done;
 	bool set_vaddr;
@@ -1636,6 +1648,17 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 		return -EFAULT;
 	if (map.argsz < minsz || map.flags & ~known)
 		return -EINVAL;
+	if (map.size != (size_t)map.size ||
+	    map.vaddr != (unsigned long)map.vaddr ||
+	    map.iova != (dma_addr_t)map.iova || !map.size)
+		return -EINVAL;
+	/*
+	 * Ranges are [first, last]: one may end at the top of the space,
+	 * none may wrap past it (-EOVERFLOW, as upstream since 6.18).
+	 */
+	if (check_add_overflow(map.iova, map.size - 1, &iova_last) ||
+	    check_add_overflow(map.vaddr, map.size - 1, &vaddr_last))
+		return -EOVERFLOW;
 
 	/* Device's view: READ means the device reads memory. */
 	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
@@ -1646,18 +1669,11 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 	/* A vaddr update carries no permissions; a mapping needs some. */
 	if (!!prot == set_vaddr)
 		return -EINVAL;
-	if (map.size != (size_t)map.size ||
-	    map.vaddr != (unsigned long)map.vaddr ||
-	    map.iova != (dma_addr_t)map.iova)
-		return -EINVAL;
 
 	mutex_lock(&iommu->lock);
 	pgsize = type1_min_pgsize(iommu);
 	ret = -EINVAL;
-	if (!map.size || (map.size | map.iova | map.vaddr) & (pgsize - 1))
-		goto out_unlock;
-	if (map.iova + map.size - 1 < map.iova ||
-	    map.vaddr + map.size - 1 < map.vaddr)
+	if ((map.size | map.iova | map.vaddr) & (pgsize - 1))
 		goto out_unlock;
 
 	if (set_vaddr) {
@@ -1666,13 +1682,13 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 	}
 
 	ret = -EEXIST;
-	if (type1_find_dma(iommu, map.iova, map.iova + map.size - 1))
+	if (type1_find_dma(iommu, map.iova, iova_last))
 		goto out_unlock;
 	ret = -ENOSPC;
 	if (!iommu->dma_avail)
 		goto out_unlock;
 	ret = -EINVAL;
-	if (!type1_iova_valid(iommu, map.iova, map.iova + map.size - 1))
+	if (!type1_iova_valid(iommu, map.iova, iova_last))
 		goto out_unlock;
 
 	ret = -ENOMEM;
@@ -1780,10 +1796,13 @@ static int type1_do_unmap(struct type1_iommu *iommu,
 			goto out_unlock;
 		last = ~(dma_addr_t)0;
 	} else {
-		if (!size || size & (pgsize - 1) || iova + size - 1 < iova ||
-		    size > SIZE_MAX)
+		if (!size || size & (pgsize - 1) || size > SIZE_MAX)
 			goto out_unlock;
-		last = iova + size - 1;
+		/* Up to the top of the space, not past it (as 6.18). */
+		if (check_add_overflow(iova, size - 1, &last)) {
+			ret = -EOVERFLOW;
+			goto out_unlock;
+		}
 	}
 	/* Dirty bits come only in the smallest page size, while tracking. */
 	if ((unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP) &&
@@ -1960,8 +1979,11 @@ static long type1_dirty_pages(struct type1_iommu *iommu, void __user *arg)
 		return -EINVAL;
 	if (copy_from_user(&range, arg + minsz, sizeof(range)))
 		return -EFAULT;
-	if (range.iova + range.size < range.iova)
+	if (!range.size)
 		return -EINVAL;
+	/* A range may end at the top of the space, not wrap (as 6.18). */
+	if (range.iova + (range.size - 1) < range.iova)
+		return -EOVERFLOW;
 	if (!access_ok(range.bitmap.data, range.bitmap.size) ||
 	    !range.bitmap.pgsize)
 		return -EINVAL;
@@ -2127,11 +2149,16 @@ static int type1_pin_pages(void *iommu_data, struct iommu_group *iommu_group,
 	struct type1_dma *dma;
 	int i, ret;
 
-	if (!iommu || !pages)
+	if (!iommu || !pages || npage < 0)
 		return -EINVAL;
 	/* v1 users predate emulated devices. */
 	if (!iommu->v2)
 		return -EACCES;
+	if (!npage)
+		return 0;
+	/* The last page's address must not wrap (as 6.18). */
+	if (user_iova + ((dma_addr_t)(npage - 1) << PAGE_SHIFT) < user_iova)
+		return -EOVERFLOW;
 
 	mutex_lock(&iommu->lock);
 	ret = -EBUSY;
@@ -2186,7 +2213,10 @@ static void type1_unpin_pages_ext(void *iommu_data, dma_addr_t user_iova,
 	struct type1_iommu *iommu = iommu_data;
 	int i;
 
-	if (WARN_ON(!iommu->v2))
+	if (WARN_ON(!iommu->v2) || WARN_ON(npage < 0) || !npage)
+		return;
+	if (WARN_ON(user_iova + ((dma_addr_t)(npage - 1) << PAGE_SHIFT) <
+		    user_iova))
 		return;
 	mutex_lock(&iommu->lock);
 	for (i = 0; i < npage; i++) {
@@ -2248,6 +2278,9 @@ static int type1_dma_rw(void *iommu_data, dma_addr_t user_iova, void *data,
 	long done;
 	int ret = 0;
 
+	/* Never past the top of the space into IOVA 0. */
+	if (count && user_iova + (count - 1) < user_iova)
+		return -EOVERFLOW;
 	mutex_lock(&iommu->lock);
 	if (WARN_ONCE(iommu->vaddr_invalid_count,
 		      "vfio_dma_rw while vaddrs are being updated\n")) {

@@ -284,6 +284,39 @@ static void dma_rw_roundtrip(struct kunit *test)
 	t1_teardown(ctx, true);
 }
 
+/*
+ * The last page of the IOVA space pins and copies like any other; a
+ * request running past it fails with -EOVERFLOW instead of wrapping to
+ * IOVA 0, where another mapping waits.
+ */
+static void top_of_iova_space(struct kunit *test)
+{
+	struct t1_ctx *ctx = t1_setup(test, VFIO_TYPE1v2_IOMMU, true);
+	u64 top = 0 - (u64)PAGE_SIZE;
+	struct page *pages[2] = {};
+	char buf[16] = "at the very top";
+
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, top, t1_data(ctx), PAGE_SIZE,
+				     VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE), 0);
+	KUNIT_ASSERT_EQ(test, t1_map(ctx, 0, t1_data(ctx) + PAGE_SIZE,
+				     PAGE_SIZE, VFIO_DMA_MAP_FLAG_READ |
+				     VFIO_DMA_MAP_FLAG_WRITE), 0);
+
+	KUNIT_EXPECT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, top, 1,
+					     IOMMU_READ, pages), 1);
+	ops->unpin_pages(ctx->iommu, top, 1);
+	KUNIT_EXPECT_EQ(test, ops->pin_pages(ctx->iommu, ctx->group, top, 2,
+					     IOMMU_READ, pages), -EOVERFLOW);
+	KUNIT_EXPECT_NULL(test, pages[1]);
+
+	KUNIT_EXPECT_EQ(test, ops->dma_rw(ctx->iommu, ~0ULL - 15, buf,
+					  sizeof(buf), true), 0);
+	KUNIT_EXPECT_EQ(test, ops->dma_rw(ctx->iommu, ~0ULL - 7, buf,
+					  sizeof(buf), true), -EOVERFLOW);
+	t1_teardown(ctx, true);
+}
+
 /* With only an emulated group: no IOVA ranges, no vaddr updates. */
 static void emulated_only_container(struct kunit *test)
 {
@@ -445,6 +478,7 @@ static struct kunit_case type1_emulated_cases[] = {
 	KUNIT_CASE(pin_needs_v2),
 	KUNIT_CASE(unmap_notifies_device),
 	KUNIT_CASE(dma_rw_roundtrip),
+	KUNIT_CASE(top_of_iova_space),
 	KUNIT_CASE(emulated_only_container),
 	KUNIT_CASE(dirty_from_pins_and_writes),
 	KUNIT_CASE(replay_into_first_domain),

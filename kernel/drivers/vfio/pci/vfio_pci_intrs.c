@@ -626,19 +626,19 @@ static int set_single_trigger(struct eventfd_ctx **pctx, unsigned int count,
 		return 0;
 	}
 	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		/* Only -1 means none here; other negatives are refused. */
 		fd = *(s32 *)data;
-		if (fd == -1) {
-			if (*pctx)
-				eventfd_ctx_put(*pctx);
-			*pctx = NULL;
-		} else if (fd >= 0) {
+		if (fd < -1)
+			return -EINVAL;
+		trigger = NULL;
+		if (fd >= 0) {
 			trigger = eventfd_ctx_fdget(fd);
 			if (IS_ERR(trigger))
 				return PTR_ERR(trigger);
-			if (*pctx)
-				eventfd_ctx_put(*pctx);
-			*pctx = trigger;
 		}
+		if (*pctx)
+			eventfd_ctx_put(*pctx);
+		*pctx = trigger;
 		return 0;
 	}
 	return -EINVAL;
@@ -665,13 +665,21 @@ int vfio_pci_set_irqs_ioctl(struct vfio_pci_core_device *vdev, u32 flags,
 
 	lockdep_assert_held(&vdev->igate);
 
+	/*
+	 * The action field is a value, not a set of bits: exactly one
+	 * action, one the index offers, or -ENOTTY (as upstream), before
+	 * anything else is looked at.
+	 */
 	switch (index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_MASK)
 			return set_intx_mask(vdev, start, count, flags, data);
 		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
 			return set_intx_unmask(vdev, start, count, flags, data);
-		return set_intx_trigger(vdev, start, count, flags, data);
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return set_intx_trigger(vdev, start, count, flags,
+						data);
+		return -ENOTTY;
 	case VFIO_PCI_MSI_IRQ_INDEX:
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		/* Masking of MSI/MSI-X vectors is not offered, as upstream. */
