@@ -149,3 +149,13 @@ def test_save_writes_one_transcript_per_set(tmp_path):
     fuzz.save({"ours": run}, tmp_path / "f", "m-1")
     text = (tmp_path / "f" / "m-1-ours.txt").read_text()
     assert BASE[0] in text and "# end 4" in text
+
+
+def test_intended_difference_can_hold_upstream_too():
+    line = "0 MAP s1 a=32 f=3 v=b+0 i=b0000 z=ffffffffffffffff"
+    wraps = compare(transcript(f"{line} -> -1 75"),
+                    transcript(f"{line} -> -1 22"))
+    assert wraps.ok and len(wraps.intended) == 1
+    other = compare(transcript(f"{line} -> -1 75"),
+                    transcript(f"{line} -> 0 0"))
+    assert not other.ok
