@@ -147,9 +147,11 @@ class Comparison:
         return [x for x in self.intended if x[2] in KNOWN_GAPS]
 
 
-def _intended_for(op: str, intended: tuple[Intended, ...]
-                  ) -> Intended | None:
-    return next((i for i in intended if i.matches(op)), None)
+def _intended_for(a: Call, upstream: str | None,
+                  intended: tuple[Intended, ...]) -> Intended | None:
+    """The first entry that covers this call and these results."""
+    return next((i for i in intended if i.matches(a.op)
+                 and i.allows(a.result, upstream)), None)
 
 
 def compare(ours: Run, upstream: Run,
@@ -173,19 +175,22 @@ def compare(ours: Run, upstream: Run,
         if a.result == b.result:
             agreed += 1
             continue
-        entry = _intended_for(a.op, intended)
         if b.result == UNSAFE:
-            if entry is None or entry.ours is None:
+            listed = [e for e in intended
+                      if e.matches(a.op) and e.ours is not None]
+            if not listed:
                 return Comparison(agreed, Divergence(
                     i, "an input sent to ours only has no expected result "
                     "on the intended-difference list", a, b), seen)
-            if not entry.allows(a.result):
+            entry = _intended_for(a, None, tuple(listed))
+            if entry is None:
                 return Comparison(agreed, Divergence(
-                    i, f"ours should give {entry.ours!r} here "
-                    f"({entry.reason})", a, b), seen)
+                    i, f"ours should give {listed[0].ours!r} here "
+                    f"({listed[0].reason})", a, b), seen)
             seen.append((a, b, entry))
             continue
-        if entry is not None and entry.allows(a.result, b.result):
+        entry = _intended_for(a, b.result, intended)
+        if entry is not None:
             seen.append((a, b, entry))
             continue
         return Comparison(agreed, Divergence(
@@ -209,10 +214,8 @@ def differing(ours: Run, upstream: Run,
             break
         if a.result == b.result:
             continue
-        entry = _intended_for(a.op, intended)
-        if entry is not None and entry.allows(a.result, b.result):
-            continue
-        out.append((a, b))
+        if _intended_for(a, b.result, intended) is None:
+            out.append((a, b))
     return out
 
 

@@ -159,3 +159,10 @@ def test_intended_difference_can_hold_upstream_too():
     other = compare(transcript(f"{line} -> -1 75"),
                     transcript(f"{line} -> 0 0"))
     assert not other.ok
+
+
+def test_a_later_entry_covers_what_an_earlier_one_does_not():
+    line = "0 DIRTY s5 a=56 f=4"
+    result = compare(transcript(f"{line} -> -1 25 h=1"),
+                     transcript(f"{line} -> -1 22 h=1"))
+    assert result.ok and len(result.gaps) == 1
