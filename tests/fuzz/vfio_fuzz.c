@@ -751,6 +751,8 @@ static void op_set_irqs(void)
 		int e = choose(R_IRQFD, (1u << R_IOEFD));
 
 		fds[i] = chance(5) ? -2 : fd_of(e);
+		if (plausible && chance(80))
+			fds[i] = slot_fd[7 + (i & 1)];	/* the irq eventfds */
 		bools[i] = below(3);
 	}
 	start("SET_IRQS");

@@ -166,3 +166,21 @@ def test_a_later_entry_covers_what_an_earlier_one_does_not():
     result = compare(transcript(f"{line} -> -1 25 h=1"),
                      transcript(f"{line} -> -1 22 h=1"))
     assert result.ok and len(result.gaps) == 1
+
+
+def test_a_listed_difference_in_success_ends_the_comparison():
+    ours = transcript("0 FEATURE s4 a=32 f=20003 -> -1 25 h=1",
+                      "1 mmap s4 m0 o=0 n=1000 p=3 fl=1 -> 0 0 sig=0")
+    up = transcript("0 FEATURE s4 a=32 f=20003 -> 0 0 h=1",
+                    "1 mmap s4 m0 o=0 n=1000 p=3 fl=1 -> 0 0 sig=7")
+    result = compare(ours, up)
+    assert result.ok and result.stopped is not None
+    assert result.stopped.index == 0 and len(result.gaps) == 1
+    assert "compared up to call 0" in fuzz.summary(1, 2, "m", result)
+
+
+def test_bind_iommufd_gap():
+    line = "0 IOCTL s4 nr=3b76 null"
+    result = compare(transcript(f"{line} -> -1 25"),
+                     transcript(f"{line} -> -1 14"))
+    assert result.ok and len(result.gaps) == 1 and result.stopped is None
