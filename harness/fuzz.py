@@ -8,7 +8,7 @@ divergence (later calls cascade from it). A divergence is either on the
 intended-difference list below, or a failure reported with the seed, the
 call and the calls before it.
 
-Parsing, comparing and formatting are pure (tests/unit/test_fuzz.py);
+Parsing, comparing and formatting are pure (tests/unit/test_fuzz_compare.py);
 `fuzz_guest` drives a booted guest.
 """
 
