@@ -1,4 +1,5 @@
-"""python3 -m harness: build, run, shell, exec, bisect, bench, deps."""
+"""python3 -m harness: build, run, shell, exec, bisect, bench, fuzz,
+deps."""
 
 from __future__ import annotations
 
@@ -133,6 +134,42 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main(args)
 
 
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    """One guest, one seed, both module sets: 0 agreed, 1 diverged."""
+    from . import fuzz
+    from .errors import GuestSplat
+    from .world import build
+    w = build(args.flavour)
+    print(f"fuzz seed {args.seed}, {args.calls} calls on {args.machine}")
+    try:
+        with w.guest("fuzz", args.machine) as guest:
+            ours, upstream, result = fuzz.fuzz_guest(guest, args.seed,
+                                                     args.calls)
+    except GuestSplat as exc:
+        print(f"fuzz SPLAT: {exc}")
+        return 1
+    saved = results_dir() / "fuzz"
+    fuzz.save({"ours": ours, "upstream": upstream}, saved,
+              f"{args.machine}-{args.seed}")
+    print(f"transcripts in {saved}")
+    for name, run in (("ours", ours), ("upstream", upstream)):
+        print(f"{name}: {len(run.calls)} calls in {run.seconds:.1f}s")
+        if not run.complete:
+            print("\n".join(run.notes[-3:]))
+    for call_o, call_u, entry in result.intended:
+        kind = "known gap" if entry in fuzz.KNOWN_GAPS else "intended"
+        print(f"{kind}: {call_o.line} | upstream {call_u.result} "
+              f"({entry.reason})")
+    if args.all:
+        for call_o, call_u in fuzz.differing(ours, upstream):
+            print(f"differ: {call_o.line} | upstream {call_u.result}")
+    if not result.ok:
+        print(fuzz.format_failure(args.seed, args.calls, args.machine, ours,
+                                  upstream, result))
+    print(fuzz.summary(args.seed, args.calls, args.machine, result))
+    return 0 if result.ok else 1
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python3 -m harness",
                                 description=__doc__)
@@ -190,6 +227,15 @@ def parser() -> argparse.ArgumentParser:
                     help="pytest arguments selecting the tests "
                     "(default: the whole suite)")
     sp.set_defaults(func=cmd_bisect)
+
+    sp = add("fuzz", "the differential fuzzer: one seeded call sequence on "
+             "our modules and on upstream's, compared call by call")
+    sp.add_argument("--seed", type=int, default=1)
+    sp.add_argument("--calls", type=int, default=2000)
+    sp.add_argument("--all", action="store_true",
+                    help="also list every differing call (for triage: "
+                    "after the first, they may be its cascade)")
+    sp.set_defaults(func=cmd_fuzz)
 
     sp = add("lint", "checkpatch --strict and sparse over kernel/")
     sp.set_defaults(func=cmd_lint)

@@ -25,6 +25,7 @@ FEATURES: dict[str, str] = {
     "dma-logging": "DMA logging",
     "noiommu": "no-IOMMU",
     "kvm": "KVM file API",
+    "fuzz": "differential fuzzing, ours against upstream",
     "harness": "harness and machines",
     "unit": "harness units (no guest)",
 }

@@ -18,6 +18,7 @@ from .paths import REPO, Layout
 
 GUEST_TESTS = REPO / "tests" / "guest"
 GUEST_BENCH = REPO / "bench" / "guest"
+GUEST_FUZZ = REPO / "tests" / "fuzz"   # not KTAP: harness/fuzz.py runs it
 
 _COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _TEST = re.compile(r"^\s*TEST(?:_SIGNAL)?\s*\(\s*(\w+)", re.M)
@@ -138,13 +139,15 @@ def compile_command(layout: Layout, source: Path, output: Path) -> list[str]:
 
 
 def build_programs(layout: Layout) -> dict[str, Path]:
-    """Build tests/guest/*.c and bench/guest/*.c that changed; return
-    name -> binary."""
+    """Build tests/guest/*.c, bench/guest/*.c and tests/fuzz/*.c that
+    changed; return name -> binary."""
     layout.programs.mkdir(parents=True, exist_ok=True)
     shared = list((GUEST_TESTS / "include").glob("*.h"))
     newest_shared = max((p.stat().st_mtime for p in shared), default=0.0)
     built: dict[str, Path] = {}
-    sources = sorted(GUEST_TESTS.glob("*.c")) + sorted(GUEST_BENCH.glob("*.c"))
+    sources = [*sorted(GUEST_TESTS.glob("*.c")),
+               *sorted(GUEST_BENCH.glob("*.c")),
+               *sorted(GUEST_FUZZ.glob("*.c"))]
     for source in sources:
         binary = layout.programs / source.stem
         stale = (not binary.exists() or binary.stat().st_mtime <
