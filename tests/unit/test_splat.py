@@ -53,3 +53,33 @@ def test_lockdep_oops_and_kasan_are_found():
 
 def test_panic_is_found():
     assert splat.find("[ 1.0] Kernel panic - not syncing: Attempted to kill init!\n")
+
+
+IDLE_STALL = """\
+[   35.351219] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:
+[   35.352758] rcu: \t1-...!: (0 ticks this GP) idle=94a0/0/0x0 softirq=240/240 fqs=0 (false positive?)
+[   35.354472] rcu: \t(detected by 0, t=5252 jiffies, g=-699, q=25 ncpus=2)
+[   35.356023] Sending NMI from CPU 0 to CPUs 1:
+[   35.358066] NMI backtrace for cpu 1 skipped: idling at default_idle+0x17/0x19
+[   35.363590] rcu: rcu_sched kthread timer wakeup didn't happen for 5251 jiffies!
+[   35.371510] Call Trace:
+"""
+
+BUSY_STALL = """\
+[   35.351219] rcu: INFO: rcu_sched detected stalls on CPUs/tasks:
+[   35.352758] rcu: \t1-...0: (5 ticks this GP) idle=7bc/1/0x4000000000000000 softirq=240/240 fqs=2
+[   35.354472] rcu: \t(detected by 0, t=5252 jiffies, g=-699, q=25 ncpus=2)
+[   35.356023] Sending NMI from CPU 0 to CPUs 1:
+[   35.358066] NMI backtrace for cpu 1
+[   35.358070] RIP: 0010:vfio_spin+0x5/0x10 [vfio]
+"""
+
+
+def test_an_idle_cpu_stall_is_the_host_not_running_the_vcpu():
+    assert splat.find(IDLE_STALL) is None
+    # ...but what follows it is still searched.
+    assert "WARNING" in splat.find(IDLE_STALL + WARN)
+
+
+def test_a_stall_of_a_busy_cpu_fails():
+    assert "detected stalls" in splat.find(BUSY_STALL)
