@@ -9,10 +9,10 @@
   trace; the guest is then rebooted for the next test. Each test's
   console excerpt is kept under results/tests/.
 * Every test's verdict (harness/verdict.py) goes into one table grouped
-  by feature, printed at the end and written with a KTAP file under
-  results/. The main job (`python3 -m harness run`, i.e. `make`) is this
-  same run restricted to the tests that need a guest (`--main-job`), so
-  `make` and `make check` judge alike.
+  by feature (harness/reporting.py), printed at the end and written with
+  a KTAP file under results/. The main job (`python3 -m harness run`,
+  i.e. `make`) is this same run restricted to the tests that need a
+  guest (`--main-job`), so `make` and `make check` judge alike.
 * Under pytest-xdist (`-n N`) the controller builds once and hands the
   built world to the workers; each worker boots its own guests, and the
   tests of one machine and module set stay on one worker.
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,17 +34,17 @@ from .guest import Guest, tail
 from .paths import results_dir
 from .pool import GuestPool
 from .programs import GUEST_TESTS, program_info
-from .results import Results, Row
+from .reporting import ResultsReporter
+from .results import Row
 from .topology import DEFAULT_MACHINE
-from .verdict import VERDICT_PROPERTY, Verdict, from_report, ktap_case
+from .verdict import VERDICT_PROPERTY, Verdict, ktap_case
 from .world import World, build
 
 GUEST_KEY = pytest.StashKey[Guest]()
 MARK_KEY = pytest.StashKey[int]()
 _STATE = pytest.StashKey["_State"]()
-_RESULTS = pytest.StashKey["_Reporter"]()
+_RESULTS = pytest.StashKey[ResultsReporter]()
 _WORLD_INPUT = "vfio_world"   # the built world, controller -> workers
-TestStatus = tuple[str, str, str]  # category, letter, word
 
 
 class _State:
@@ -113,7 +112,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = _State(config)
     if not hasattr(config, "workerinput"):
-        reporter = _Reporter(config)
+        reporter = ResultsReporter(config, config.stash[_STATE].accel)
         config.stash[_RESULTS] = reporter
         config.pluginmanager.register(reporter, "vfio-results")
     config.addinivalue_line("markers", "feature(name): the feature of the "
@@ -456,82 +455,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     if kind is not None and report.failed:
         report.user_properties.append((VERDICT_PROPERTY, kind.value))
     return report
-
-
-# --- the table: one verdict per test, grouped by feature ------------------
-class _Reporter:
-    """Collects every report's verdict (in the controller under xdist),
-    prints a progress line per test in the main job, and the grouped
-    table at the end; writes results/table.txt and results/results.ktap."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.config = config
-        self.results = Results()
-        self.total = 0
-        self.done = 0
-        self.start = time.monotonic()
-
-    @property
-    def main_job(self) -> bool:
-        return bool(self.config.getoption("main_job"))
-
-    # pytest hooks: this object is registered as a plugin.
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.total = len(session.items)
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node: Any,
-                                              ids: list[str]) -> None:
-        self.total = max(self.total, len(ids))
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        props = dict(report.user_properties)
-        if "row" not in props:
-            return
-        row = Row(str(props["feature"]), str(props["row"]),
-                  str(props["modset"]))
-        longrepr = str(report.longrepr) if report.failed else ""
-        recorded = props.get(VERDICT_PROPERTY)
-        verdict = from_report(report.outcome, report.when,
-                              hasattr(report, "wasxfail"),
-                              str(recorded) if recorded else None, longrepr)
-        self.results.add(report.nodeid, row, verdict)
-        if report.when == "teardown" and self.main_job:
-            self.done += 1
-            final = self.results.final()[report.nodeid]
-            elapsed = time.monotonic() - self.start
-            self._write(f"[{self.done}/{self.total or '?'} "
-                        f"{int(elapsed) // 60}m{int(elapsed) % 60:02d}s] "
-                        f"{row.label} [{row.modset}] {final.value}")
-
-    def _write(self, line: str) -> None:
-        term = self.config.pluginmanager.getplugin("terminalreporter")
-        if term is not None:
-            term.write_line(line)
-        else:
-            print(line, flush=True)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_report_teststatus(self, report: pytest.TestReport
-                                 ) -> Generator[None, TestStatus, TestStatus]:
-        status = yield
-        if self.main_job and status:
-            # The main job prints its own progress line per test.
-            return (status[0], "", "")
-        return status
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        term = terminalreporter
-        if not self.results.rows:
-            return
-        self.results.write(results_dir())
-        term.section("VFIO results by feature")
-        term.write_line(self.results.table(rows=self.main_job))
-        accel = self.config.stash[_STATE].accel()
-        term.write_line(
-            f"\n{len(self.results.rows)} tests, accel {accel}, "
-            f"{time.monotonic() - self.start:.0f}s: "
-            + ("all passed" if self.results.ok else "FAILURES")
-            + f"; table and KTAP in {results_dir()}")
-
-
