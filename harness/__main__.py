@@ -189,7 +189,47 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+VENV = REPO / ".venv"
+# Commands that need only the standard library: they run from any python3
+# (the Makefile runs `deps` to set up the very venv the others need).
+STDLIB_ONLY = ("deps", "fresh-check")
+
+
+def _venv_python() -> list[str] | None:
+    """The command that re-runs this CLI in the project's venv, if needed.
+
+    None when already running there.  The README's `python3 -m harness`
+    is the system python3, which has no pexpect or qemu.qmp; the venv
+    (`make deps`) has them.  Raises HarnessError when the venv is missing.
+    """
+    # The guard stops a loop should the venv's python not report the venv
+    # as its prefix; popped so that programs started from here re-decide.
+    if os.environ.pop("VFIO_HARNESS_REEXEC", None) or \
+            Path(sys.prefix).resolve() == VENV.resolve():
+        return None
+    python = VENV / "bin" / "python"
+    if (VENV / ".ready").exists() and python.exists():
+        return [str(python), "-m", "harness", *sys.argv[1:]]
+    if len(sys.argv) > 1 and sys.argv[1] in STDLIB_ONLY:
+        return None
+    raise HarnessError(f"the project's venv {VENV} is not set up: run "
+                       f"`make deps` in {REPO} (it creates it), then "
+                       "re-run this command")
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        try:
+            venv = _venv_python()
+        except HarnessError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return BISECT_SKIP if sys.argv[1:2] == ["bisect"] else 2
+        if venv:
+            os.environ["VFIO_HARNESS_REEXEC"] = "1"
+            path = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join(
+                [str(REPO), *([path] if path else [])])
+            os.execv(venv[0], venv)
     args = parser().parse_args(argv)
     try:
         if args.command not in ("deps",):
