@@ -115,6 +115,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def cmd_fresh_check(args: argparse.Namespace) -> int:
+    from . import fresh
+    return fresh.main(keep=args.keep)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
     return bench.main(args)
@@ -139,6 +144,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--install", action="store_true",
                     help="apt-get install what is missing (needs root)")
     sp.set_defaults(func=cmd_deps)
+
+    sp = sub.add_parser(
+        "fresh-check", help="the README's first command in a new Debian 12 "
+        "root (needs root; VFIO_FRESH_DROP=PACKAGE drops a requirement)")
+    sp.add_argument("--keep", action="store_true",
+                    help="keep the root (~/.cache/vfio-harness/fresh/root)")
+    sp.set_defaults(func=cmd_fresh_check)
 
     sp = add("build", "build the guest kernel, our modules, programs, image")
     sp.add_argument("--force-kernel", action="store_true",
@@ -232,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
             os.execv(venv[0], venv)
     args = parser().parse_args(argv)
     try:
-        if args.command not in ("deps",):
+        if args.command not in STDLIB_ONLY:
             _require_deps(install=False)
         return args.func(args)
     except HarnessError as exc:

@@ -11,7 +11,8 @@ RUNNERS = {"run", "Popen", "check_output", "check_call", "call",
 
 
 def _provided() -> set[str]:
-    return {Path(r.probe).name for r in deps.REQUIREMENTS}
+    return {Path(r.probe).name
+            for r in deps.REQUIREMENTS + deps.FRESH_REQUIREMENTS}
 
 
 def _literal_program(node: ast.expr, constants: dict[str, str]) -> str | None:
