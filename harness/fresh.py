@@ -29,7 +29,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,25 +180,59 @@ def child_env(host: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def referenced_paths(env: Mapping[str, str], configs: list[str]) -> set[str]:
-    """Absolute host paths named by pip settings and CA variables.
+CA_VARIABLES = ("PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE",
+                "CURL_CA_BUNDLE")
+
+
+@dataclass(frozen=True)
+class PipFiles:
+    """Host paths the host's pip settings name, by how the root gets them.
+
+    files: copied to the same path; cas: CA bundles, also added to the
+    root's ca-certificates (whose package, once installed, regenerates
+    /etc/ssl/certs/ca-certificates.crt); directories: bind-mounted
+    read-only (local indexes and wheel directories can be gigabytes).
+    """
+
+    files: frozenset[str]
+    cas: frozenset[str]
+    directories: frozenset[str]
+
+
+def pip_files(env: Mapping[str, str], configs: list[str],
+              is_dir: Callable[[str], bool]) -> PipFiles:
+    """What the root needs of the host's pip settings and CA variables.
 
     `configs` are the texts of pip configuration files; every value token
     that is an absolute path or a file:// URL counts (cert, constraint,
-    find-links, ...), whether or not it exists.
+    find-links, ...).  A directory named `simple` stands for its parent: a
+    local PEP 503 index keeps its files beside it.  SSL_CERT_DIR is left
+    out: the root's own ca-certificates fills it.
     """
-    values = [v for k, v in env.items() if PASSED_VARIABLES.fullmatch(k)]
+    values = [v for k, v in env.items() if PASSED_VARIABLES.fullmatch(k)
+              and k != "SSL_CERT_DIR"]
+    cas = {env[k] for k in CA_VARIABLES if env.get(k, "").startswith("/")}
     for text in configs:
         parser = configparser.ConfigParser(interpolation=None)
         parser.read_string(text)
-        values += [v for s in parser.sections() for v in parser[s].values()]
-    paths = set()
+        for section in parser.sections():
+            values += parser[section].values()
+            if parser[section].get("cert", "").startswith("/"):
+                cas.add(parser[section]["cert"])
+    files, directories = set(), set()
     for value in values:
         for token in value.split():
-            token = token.removeprefix("file://")
-            if token.startswith("/"):
-                paths.add(token)
-    return paths
+            token = token.removeprefix("file://").rstrip("/")
+            if not token.startswith("/"):
+                continue
+            if not is_dir(token):
+                files.add(token)
+            elif Path(token).name == "simple":
+                directories.add(str(Path(token).parent))
+            else:
+                directories.add(token)
+    return PipFiles(frozenset(files | cas), frozenset(cas),
+                    frozenset(directories))
 
 
 def mounts_under(root: Path, mountinfo: str) -> list[str]:
@@ -264,8 +298,12 @@ def copy_checkout(dest: Path, drop: str | None) -> None:
              "harness/deps.py; this run must fail")
 
 
-def copy_host_config(root: Path) -> None:
-    """DNS, and the host's pip configuration with the files it names."""
+def copy_host_config(root: Path) -> list[str]:
+    """Copy DNS and the host's pip configuration into `root`.
+
+    Returns the host directories that pip settings name, to be bound
+    read-only at the same paths (see PipFiles).
+    """
     texts = []
     extra = os.environ.get("PIP_CONFIG_FILE")
     for name in [*PIP_CONFIGS, *([extra] if extra else [])]:
@@ -275,23 +313,28 @@ def copy_host_config(root: Path) -> None:
         texts.append(src.read_text())
         (root / name[1:]).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, root / name[1:])
-    for name in sorted(referenced_paths(os.environ, texts)):
-        src, target = Path(name), root / name[1:]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
-            shutil.copytree(src, target, dirs_exist_ok=True)
-        elif src.is_file():
-            shutil.copy2(src, target)
+    found = pip_files(os.environ, texts, os.path.isdir)
+    for name in sorted(found.files):
+        if Path(name).is_file():
+            (root / name[1:]).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(name, root / name[1:])
+    local = root / "usr/local/share/ca-certificates"
+    local.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(sorted(found.cas)):
+        if Path(name).is_file():
+            shutil.copy2(name, local / f"host-{i}.crt")
     shutil.copy2("/etc/resolv.conf", root / "etc/resolv.conf")
+    return sorted(d for d in found.directories if Path(d).is_dir())
 
 
 @contextmanager
-def bound(root: Path) -> Iterator[None]:
-    """proc, sys, dev (with pts and a private shm) inside `root`; always
+def bound(root: Path, readonly: list[str]) -> Iterator[None]:
+    """proc, sys, dev (with pts and a private shm) inside `root`, and the
+    host directories `readonly` at their own paths, read-only; always
     unmounted again, lazily if something still holds them."""
     done: list[Path] = []
     try:
-        for name in MOUNTS:
+        for name in [*MOUNTS, *(d[1:] for d in readonly)]:
             point = root / name
             point.mkdir(parents=True, exist_ok=True)
             if name == "proc":
@@ -299,8 +342,11 @@ def bound(root: Path) -> Iterator[None]:
             elif name == "dev/shm":
                 _run(["mount", "-t", "tmpfs", "-o", "mode=1777", "shm",
                       str(point)])
-            else:
+            elif name in MOUNTS:
                 _run(["mount", "--bind", f"/{name}", str(point)])
+            else:
+                _run(["mount", "--bind", "-o", "ro", f"/{name}",
+                      str(point)])
             done.append(point)
         yield
     finally:
@@ -414,10 +460,10 @@ def main(keep: bool = False) -> int:
         bootstrap(root, lines, logs / "mmdebstrap.log")
         timings = [f"bootstrap {time.monotonic() - start:.0f}s"]
         copy_checkout(root / CHECKOUT[1:], drop)
-        copy_host_config(root)
+        readonly = copy_host_config(root)
         failure = None
         try:
-            with bound(root):
+            with bound(root, readonly):
                 for name, script in steps(root):
                     t = time.monotonic()
                     status, output = in_root(root, script,

@@ -132,14 +132,20 @@ def test_child_env_passes_registry_access_only():
     assert env["DEBIAN_FRONTEND"] == "noninteractive"
 
 
-def test_referenced_paths_from_pip_config_and_variables():
+def test_pip_files_from_pip_config_and_variables():
     conf = ("[global]\ncert = /etc/ssl/ca.pem\n"
-            "find-links = file:///opt/wheels https://w.example/\n"
+            "find-links = /opt/wheels https://w.example/\n"
+            "extra-index-url = file:///opt/pypi/simple/\n"
             "[install]\nconstraint = /etc/xdg/pip/constraints.txt\n")
-    got = fresh.referenced_paths({"REQUESTS_CA_BUNDLE": "/etc/b.pem",
-                                  "EDITOR": "/usr/bin/vi"}, [conf])
-    assert got == {"/etc/ssl/ca.pem", "/opt/wheels",
-                   "/etc/xdg/pip/constraints.txt", "/etc/b.pem"}
+    dirs = {"/opt/wheels", "/opt/pypi/simple", "/etc/ssl/certs"}
+    got = fresh.pip_files({"REQUESTS_CA_BUNDLE": "/etc/b.pem",
+                           "SSL_CERT_DIR": "/etc/ssl/certs",
+                           "EDITOR": "/usr/bin/vi"}, [conf],
+                          lambda p: p in dirs)
+    assert got.files == {"/etc/ssl/ca.pem", "/etc/xdg/pip/constraints.txt",
+                         "/etc/b.pem"}
+    assert got.cas == {"/etc/ssl/ca.pem", "/etc/b.pem"}
+    assert got.directories == {"/opt/wheels", "/opt/pypi"}
 
 
 def test_mounts_under_root_only():
