@@ -70,6 +70,7 @@ PROGRAMS: dict[str, str] = {
     "mount": "changes.rst (util-linux); the fresh-check's bind mounts",
     "umount": "util-linux; the fresh-check's bind mounts",
     "chroot": "coreutils; the fresh-check",
+    "rm": "coreutils; the fresh-check removes its root",
     "mmdebstrap": "the fresh-check's Debian 12 root (FRESH_REQUIREMENTS)",
     "awk": "the kernel's scripts (mawk is enough)",
     "sparse": "harness lint (make C=2)",
@@ -81,8 +82,8 @@ PROGRAMS: dict[str, str] = {
 }
 
 # Programs that Debian's essential set (or apt itself) gives every install.
-ESSENTIAL = frozenset({"bash", "tar", "mount", "umount", "chroot", "awk",
-                       "dpkg-query", "apt-get"})
+ESSENTIAL = frozenset({"bash", "tar", "mount", "umount", "chroot", "rm",
+                       "awk", "dpkg-query", "apt-get"})
 
 # Provided by the Makefile before the harness can run at all.
 BOOTSTRAP = frozenset({"python3"})

@@ -264,7 +264,8 @@ def remove_root(root: Path) -> None:
                            f"{', '.join(still)}; unmount them (umount -R "
                            f"{root}/...) and re-run")
     if root.exists():
-        shutil.rmtree(root)
+        # rm: several times faster than shutil.rmtree on the kernel tree.
+        _run(["rm", "-rf", "--one-file-system", str(root)])
 
 
 def bootstrap(root: Path, lines: list[str], log: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from harness import deps
 
 HARNESS = Path(__file__).resolve().parents[2] / "harness"
-RUNNERS = {"run", "Popen", "check_output", "check_call", "call",
+RUNNERS = {"run", "_run", "Popen", "check_output", "check_call", "call",
            "execvp", "execv"}
 
 
