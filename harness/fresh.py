@@ -400,7 +400,7 @@ int main(void)
 """
 
 
-def steps(root: Path) -> list[tuple[str, str]]:
+def steps() -> list[tuple[str, str]]:
     """(name, shell script) of each step run in the root, in order."""
     return [
         ("make", f"cd {CHECKOUT} && make"),
@@ -465,12 +465,13 @@ def main(keep: bool = False) -> int:
         failure = None
         try:
             with bound(root, readonly):
-                for name, script in steps(root):
+                for name, script in steps():
                     t = time.monotonic()
                     status, output = in_root(root, script,
                                              logs / f"{name}.log")
                     timings.append(f"{name} {time.monotonic() - t:.0f}s")
                     if failure := verdict(name, status, output):
+                        failure += f"; its output: {logs / name}.log"
                         break
         finally:
             if not keep:
