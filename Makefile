@@ -11,7 +11,7 @@ VFIO   ?= both
 JOBS   ?= auto
 PYTEST_ARGS ?=
 
-.PHONY: all run check check-debug unit pycheck deps build shell clean
+.PHONY: all run check check-debug unit pycheck deps build shell clean fresh-check
 
 all: run
 
@@ -43,6 +43,11 @@ build: deps
 
 shell: deps
 	$(PY) -m harness shell
+
+# The README's first command on a new Debian 12 root (mmdebstrap, chroot):
+# needs root, builds the guest kernel from scratch (about 15 minutes).
+fresh-check: $(VENV)/.ready
+	$(PY) -m harness fresh-check
 
 deps: $(VENV)/.ready
 	$(PY) -m harness deps --install

@@ -129,6 +129,11 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return 1 if findings else 0
 
 
+def cmd_fresh_check(args: argparse.Namespace) -> int:
+    from . import fresh
+    return fresh.main(keep=args.keep)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from . import bench
     return bench.main(args)
@@ -189,6 +194,13 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--install", action="store_true",
                     help="apt-get install what is missing (needs root)")
     sp.set_defaults(func=cmd_deps)
+
+    sp = sub.add_parser(
+        "fresh-check", help="the README's first command in a new Debian 12 "
+        "root (needs root; VFIO_FRESH_DROP=PACKAGE drops a requirement)")
+    sp.add_argument("--keep", action="store_true",
+                    help="keep the root (~/.cache/vfio-harness/fresh/root)")
+    sp.set_defaults(func=cmd_fresh_check)
 
     sp = add("build", "build the guest kernel, our modules, programs, image")
     sp.add_argument("--force-kernel", action="store_true",
@@ -257,6 +269,34 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+VENV = REPO / ".venv"
+# Commands that need only the standard library: they run from any python3
+# (the Makefile runs `deps` to set up the very venv the others need).
+STDLIB_ONLY = ("deps", "fresh-check")
+
+
+def _venv_python() -> list[str] | None:
+    """The command that re-runs this CLI in the project's venv, if needed.
+
+    None when already running there.  The README's `python3 -m harness`
+    is the system python3, which has no pexpect or qemu.qmp; the venv
+    (`make deps`) has them.  Raises HarnessError when the venv is missing.
+    """
+    # The guard stops a loop should the venv's python not report the venv
+    # as its prefix; popped so that programs started from here re-decide.
+    if os.environ.pop("VFIO_HARNESS_REEXEC", None) or \
+            Path(sys.prefix).resolve() == VENV.resolve():
+        return None
+    python = VENV / "bin" / "python"
+    if (VENV / ".ready").exists() and python.exists():
+        return [str(python), "-m", "harness", *sys.argv[1:]]
+    if len(sys.argv) > 1 and sys.argv[1] in STDLIB_ONLY:
+        return None
+    raise HarnessError(f"the project's venv {VENV} is not set up: run "
+                       f"`make deps` in {REPO} (it creates it), then "
+                       "re-run this command")
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     """Parse the command line; for `run`, what follows `--` is handed to
     pytest untouched (argparse would read it as its own)."""
@@ -271,9 +311,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        try:
+            venv = _venv_python()
+        except HarnessError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return BISECT_SKIP if sys.argv[1:2] == ["bisect"] else 2
+        if venv:
+            os.environ["VFIO_HARNESS_REEXEC"] = "1"
+            path = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.pathsep.join(
+                [str(REPO), *([path] if path else [])])
+            os.execv(venv[0], venv)
     args = parse(sys.argv[1:] if argv is None else argv)
     try:
-        if args.command not in ("deps",):
+        if args.command not in STDLIB_ONLY:
             _require_deps(install=False)
         return int(args.func(args))
     except HarnessError as exc:

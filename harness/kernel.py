@@ -79,9 +79,14 @@ def ensure_source(layout: Layout) -> None:
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     progress = Progress(f"unpacking {SOURCE_TARBALL.name}")
+    # Extraction filters came in Python 3.11.4; Debian 12 has 3.11.2.
+    filters = hasattr(tarfile, "fully_trusted_filter")
     with tarfile.open(SOURCE_TARBALL) as tar:
         for member in tar:
-            tar.extract(member, tmp, filter="fully_trusted")
+            if filters:
+                tar.extract(member, tmp, filter="fully_trusted")
+            else:
+                tar.extract(member, tmp)
             progress.step()
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
