@@ -55,42 +55,6 @@ static void msleep(int ms)
 		;
 }
 
-/* Host vectors allocated to the function (its sysfs msi_irqs). */
-static int msi_irqs(const char *bdf)
-{
-	char path[PATH_MAX];
-	struct dirent *d;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
-	dir = opendir(path);
-	if (!dir)
-		return 0;
-	while ((d = readdir(dir)))
-		if (d->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
-}
-
-/* Lines of /proc/interrupts naming a vfio handler of @bdf. */
-static int vfio_handlers(const char *bdf)
-{
-	char line[1024], tag[64];
-	int n = 0;
-	FILE *f = fopen("/proc/interrupts", "r");
-
-	if (!f)
-		return -1;
-	snprintf(tag, sizeof(tag), "(%s)", bdf);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "vfio-") && strstr(line, tag))
-			n++;
-	fclose(f);
-	return n;
-}
-
 /* --- what a child sets up ------------------------------------------- */
 
 enum backing { B_4K, B_THP, B_HUGETLB };
