@@ -685,7 +685,11 @@ static void *rebinder(void *arg)
 			atomic_fetch_add(&b->unbound, 1);
 		msleep(i % 7);
 		sysfs_write("/sys/bus/pci/drivers_probe", b->r.bdf);
-		msleep(i % 11);
+		/*
+		 * Bound for up to 100 ms, and now and then for 1.5 s: time
+		 * for a slow kernel (the debug one) to open it.
+		 */
+		msleep(i % 8 == 7 ? 1500 : 10 * (i % 11));
 	}
 	return NULL;
 }
@@ -708,13 +712,19 @@ TEST_F_TIMEOUT(race, get_device_fd_vs_unbind, 120)
 	struct bind_race b = { 0 };
 	pthread_t t[3];
 	char drv[64];
+	long start;
 
 	b.r.edu.u.group_id = pci_iommu_group(self->r.bdf);
 	ASSERT_LE(0, b.r.edu.u.group_id);
 	memcpy(b.r.bdf, self->r.bdf, sizeof(b.r.bdf));
+	start = now_ms();
 	start_threads(t, 2, device_opener, &b.r);
 	start_threads(t + 2, 1, rebinder, &b.r);
-	msleep(RACE_MS);
+	/* A slow kernel (debug, TCG) is given up to 30 s for a few of each. */
+	while (now_ms() < start + RACE_MS ||
+	       ((atomic_load(&b.opened) < 3 || atomic_load(&b.unbound) < 3) &&
+		now_ms() < start + 30000))
+		msleep(50);
 	ASSERT_TRUE(stop_threads(t, 3, &b.r));
 	TH_LOG("%lu device files, %lu unbinds", atomic_load(&b.opened),
 	       atomic_load(&b.unbound));
