@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from .errors import GuestSplat
 from .guest import Guest
 from .progress import note
 from .world import World
+
+BOOT_ATTEMPTS = 2
 
 
 class GuestPool:
@@ -28,13 +31,33 @@ class GuestPool:
             guest.close()
             guest = None
         if guest is None:
+            guest = self._boot(machine)
+            self.guests[machine] = guest
+        guest.use_modules(modset)
+        return guest
+
+    def _boot(self, machine: str) -> Guest:
+        """A started guest. A splat while booting comes before any VFIO
+        module is loaded, so it is the guest kernel under TCG, not the
+        code under test (seen here: a KASAN report in an interrupt at
+        0.004 s on the debug kernel): boot once more, and fail only if
+        that splats too."""
+        attempt = 1
+        while True:
             self.boots += 1
             guest = self.world.guest(f"{self.prefix}{machine}-{self.boots}",
                                      machine)
-            self.guests[machine] = guest
-            guest.start()
-        guest.use_modules(modset)
-        return guest
+            try:
+                return guest.start()
+            except GuestSplat as exc:
+                guest.close()
+                if attempt >= BOOT_ATTEMPTS:
+                    raise
+                note(f"{machine}: the guest kernel splatted while booting, "
+                     f"before any VFIO module was loaded; booting again "
+                     f"(console: {guest.console_log}):\n"
+                     + "\n".join(exc.trace.splitlines()[:3]))
+                attempt += 1
 
     def close(self) -> None:
         for guest in self.guests.values():
