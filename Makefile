@@ -11,7 +11,8 @@ VFIO   ?= both
 JOBS   ?= auto
 PYTEST_ARGS ?=
 
-.PHONY: all run check check-debug unit pycheck deps build shell clean fresh-check
+.PHONY: all run check check-debug unit pycheck deps build shell clean \
+	distclean fresh-check
 
 all: run
 

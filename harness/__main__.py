@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -55,8 +56,11 @@ def main_job_args(args: argparse.Namespace) -> list[str]:
         argv.append(f"--machine={args.machine}")
     if args.jobs != "0":
         argv += ["-n", args.jobs]
+    # Paths the user named select what runs; otherwise the whole suite.
+    named = [a for a in args.pytest_args
+             if not a.startswith("-") and Path(a.split("::")[0]).exists()]
     return [*argv, f"--ignore={REPO / 'tests' / 'unit'}", *args.pytest_args,
-            str(REPO / "tests")]
+            *([] if named else [str(REPO / "tests")])]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -92,12 +96,19 @@ def cmd_exec(args: argparse.Namespace) -> int:
     w = build(args.flavour)
     image = build_image(w.kernel, w.modules, w.programs,
                         w.layout.work / "initramfs-exec.cpio", directory)
-    with w.guest("exec", args.machine, image=image) as guest:
+    # A console log of its own per run: two execs must not share one.
+    with w.guest(f"exec-{os.getpid()}", args.machine, image=image) as guest:
         guest.use_modules(args.modset)
-        result = guest.run("cd /host && " + " ".join(args.command),
+        # The argv reaches the program as given: quoted for the guest shell.
+        result = guest.run("cd /host && " + shlex.join(args.command),
                            timeout=args.timeout)
-        sys.stdout.write(result.output)
+        sys.stdout.buffer.write(result.data)
+        sys.stdout.flush()
         guest.use_modules(modsets.NONE)
+    if result.status == 127 and b"not found" in result.data:
+        print(f"exec: {args.command[0]} did not start in the guest: is it in "
+              f"{directory} and linked static (gcc -static)? The guest has "
+              "no shared libraries.", file=sys.stderr)
     return result.status
 
 
@@ -223,7 +234,8 @@ def parser() -> argparse.ArgumentParser:
     sp = add("exec", "copy a directory into the guest's /host and run a "
              "command there")
     modsets.add_modset_option(sp, default=modsets.OURS)
-    sp.add_argument("--timeout", type=float, default=300)
+    sp.add_argument("--timeout", type=float, default=300,
+                    help="seconds the command may run (default: 300)")
     sp.add_argument("directory", help="host directory (static binaries)")
     sp.add_argument("command", nargs="+", help="command, run in /host")
     sp.set_defaults(func=cmd_exec)

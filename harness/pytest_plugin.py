@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -370,6 +371,10 @@ def pytest_collection_modifyitems(session: pytest.Session,
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
+    if not hasattr(config, "workerinput"):
+        # results/ describes the last run: no stale per-test logs.
+        for sub in ("tests", "console"):
+            shutil.rmtree(results_dir() / sub, ignore_errors=True)
     if config.pluginmanager.hasplugin("dsession") and not hasattr(
             config, "workerinput"):
         # Workers must not build in parallel into one build directory.

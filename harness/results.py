@@ -93,9 +93,9 @@ class Results:
             lines += ["    KTAP version 1", f"    # Subtest: {feature}",
                       f"    1..{len(cases)}"]
             for j, (name, v) in enumerate(cases, 1):
-                lines.append("    " + _ktap_line(j, name, v))
-            lines.append(_ktap_line(i, feature,
-                                    combine(v for _, v in cases)))
+                lines += ["    " + ln for ln in _ktap_lines(j, name, v)]
+            lines += _ktap_lines(i, feature,
+                                 _group_verdict([v for _, v in cases]))
         return "\n".join(lines) + "\n"
 
     def write(self, directory: Path) -> None:
@@ -121,12 +121,24 @@ def _column_title(modset: str) -> str:
     return "no module set" if modset == NONE else modset
 
 
-def _ktap_line(n: int, name: str, v: Verdict) -> str:
+def _group_verdict(verdicts: list[Verdict]) -> Verdict:
+    """A feature's KTAP result: failed if any test failed, skipped only
+    if none ran to a pass (as kunit_tool reads a suite), else passed."""
+    if any(v.bad for v in verdicts):
+        return next(v for v in verdicts if v.bad)
+    if verdicts and all(v in (Verdict.SKIP, Verdict.XFAIL) for v in verdicts):
+        return Verdict.SKIP
+    return Verdict.PASS
+
+
+def _ktap_lines(n: int, name: str, v: Verdict) -> list[str]:
+    """A KTAP result line, after a diagnostic naming a bad verdict's kind
+    (KTAP's only directives are SKIP and TODO)."""
     name = name.replace("#", "_")
     if v is Verdict.PASS:
-        return f"ok {n} {name}"
+        return [f"ok {n} {name}"]
     if v is Verdict.SKIP:
-        return f"ok {n} {name} # SKIP"
+        return [f"ok {n} {name} # SKIP"]
     if v is Verdict.XFAIL:
-        return f"ok {n} {name} # SKIP expected failure (xfail)"
-    return f"not ok {n} {name} # {v.value}"
+        return [f"ok {n} {name} # SKIP expected failure (xfail)"]
+    return [f"# {v.value}: {name}", f"not ok {n} {name}"]

@@ -54,3 +54,10 @@ def test_main_job_passes_pytest_arguments_through():
     args = parse(["run", "--vfio=ours", "--", "-k", "api_version"])
     argv = main_job_args(args)
     assert argv[-3:-1] == ["-k", "api_version"]
+
+
+def test_main_job_runs_only_the_files_named():
+    from harness.__main__ import main_job_args, parse
+    argv = main_job_args(parse(["run", "--", "tests/guest/container.c"]))
+    assert argv[-1] == "tests/guest/container.c"
+    assert not any(a.endswith("/tests") for a in argv)

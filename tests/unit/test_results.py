@@ -58,8 +58,17 @@ def test_ktap_nests_features_and_marks_failures():
     assert text.startswith("KTAP version 1\n1..2\n")
     assert "    ok 1 container: x [ours]" in text
     assert "    ok 3 type1: b [ours] # SKIP" in text
-    assert "    not ok 4 type1: b [upstream] # FAIL" in text
-    assert "\nnot ok 2 type1 # FAIL\n" in text
+    assert "    # FAIL: type1: b [upstream]\n    not ok 4 type1: b [upstream]" \
+        in text
+    assert "\n# FAIL: type1\nnot ok 2 type1\n" in text
+
+
+def test_ktap_feature_with_a_skip_among_passes_passes():
+    text = _run().ktap()
+    assert "\nok 2 type1\n" in text
+    only_skips = Results()
+    only_skips.add("x[ours]", Row("pci", "pci: x", "ours"), Verdict.SKIP)
+    assert "\nok 1 pci # SKIP\n" in only_skips.ktap()
 
 
 def test_kunit_tool_reads_our_ktap():
