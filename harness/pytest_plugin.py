@@ -372,9 +372,9 @@ def pytest_collection_modifyitems(session: pytest.Session,
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if not hasattr(config, "workerinput"):
-        # results/ describes the last run: no stale per-test logs.
-        for sub in ("tests", "console"):
-            shutil.rmtree(results_dir() / sub, ignore_errors=True)
+        # No stale per-test logs from an earlier run. (Guest consoles
+        # are overwritten by name, and other commands write them too.)
+        shutil.rmtree(results_dir() / "tests", ignore_errors=True)
     if config.pluginmanager.hasplugin("dsession") and not hasattr(
             config, "workerinput"):
         # Workers must not build in parallel into one build directory.
