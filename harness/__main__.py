@@ -118,13 +118,16 @@ def cmd_bisect(args: argparse.Namespace) -> int:
     if args.install_judge is not None:
         try:
             script = bisect.install_judge(REPO, args.install_judge)
+            selected = bisect.check_selection(REPO, script.parent, args.vfio,
+                                              args.pytest_args)
         except HarnessError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         line = [str(script), f"--vfio={args.vfio}",
                 f"--flavour={args.flavour}", f"--machine={args.machine}",
                 *args.pytest_args]
-        print(f"judge installed from {args.install_judge}: {script.parent}")
+        print(f"judge installed from {args.install_judge}: {script.parent} "
+              f"({selected} tests selected in this checkout)")
         print("git bisect run " + " ".join(line))
         return 0
     return bisect.judge(REPO, args.vfio, args.flavour, args.machine,

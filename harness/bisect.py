@@ -217,6 +217,31 @@ def install_judge(tree: Path, rev: str) -> Path:
     return script
 
 
+def check_selection(tree: Path, home: Path, vfio: str,
+                    pytest_args: Sequence[str]) -> int:
+    """How many tests the judge in `home` selects in `tree` now.
+
+    Raises HarnessError when the selection matches nothing or pytest
+    refuses it (a mistyped path or -k expression would otherwise make
+    every revision untestable, 125, and waste the whole bisect).
+    """
+    venv = tree / VENV_PYTHON
+    python = str(venv) if venv.exists() else sys.executable
+    cmd = [*pytest_command(python, home, tree, vfio, "default",
+                           pytest_args), "--collect-only"]
+    proc = subprocess.run(cmd, cwd=tree, env=pytest_env(dict(os.environ),
+                                                        tree, home),
+                          capture_output=True, text=True, check=False)
+    found = [ln for ln in proc.stdout.splitlines() if "::" in ln]
+    if proc.returncode != 0 or not found:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-5:])
+        raise HarnessError(
+            f"the selection {' '.join(pytest_args) or 'tests'} matches no "
+            f"test in {tree} (pytest exit {proc.returncode}):\n{tail}\n"
+            "check the path and the -k expression")
+    return len(found)
+
+
 def options() -> argparse.ArgumentParser:
     """The judge's own options (the same as `python3 -m harness bisect`)."""
     p = argparse.ArgumentParser(
