@@ -4,6 +4,7 @@ deps."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shlex
 import sys
@@ -290,6 +291,16 @@ VENV = REPO / ".venv"
 STDLIB_ONLY = ("deps", "fresh-check")
 
 
+def _has_dependencies() -> bool:
+    """Can this python run the harness as it is (some other venv, say a
+    checkout's whose harness judges a temporary clone)?"""
+    try:
+        return all(importlib.util.find_spec(m) is not None
+                   for m in ("pexpect", "pytest", "qemu.qmp"))
+    except ImportError:     # a parent package (qemu) is missing
+        return False
+
+
 def _venv_python() -> list[str] | None:
     """The command that re-runs this CLI in the project's venv, if needed.
 
@@ -300,7 +311,8 @@ def _venv_python() -> list[str] | None:
     # The guard stops a loop should the venv's python not report the venv
     # as its prefix; popped so that programs started from here re-decide.
     if os.environ.pop("VFIO_HARNESS_REEXEC", None) or \
-            Path(sys.prefix).resolve() == VENV.resolve():
+            Path(sys.prefix).resolve() == VENV.resolve() or \
+            _has_dependencies():
         return None
     python = VENV / "bin" / "python"
     if (VENV / ".ready").exists() and python.exists():
