@@ -25,7 +25,6 @@
  * unmask eventfd, and which eventfd ERR and REQ hold.
  */
 // harness: machine=q35-pcie timeout=300 feature=irqs
-#include <dirent.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -484,21 +483,7 @@ static void requested(struct ctx *c, int *type, unsigned int *vecs)
 
 static unsigned int allocated(struct ctx *c)
 {
-	char path[PATH_MAX];
-	struct dirent *d;
-	unsigned int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs",
-		 c->u.bdf);
-	dir = opendir(path);
-	if (!dir)
-		return 0;
-	while ((d = readdir(dir)))
-		if (d->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
+	return msi_irqs(c->u.bdf);
 }
 
 /* The eventfd ERR or REQ holds, by loopback. */

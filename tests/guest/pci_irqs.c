@@ -6,7 +6,6 @@
  * device is held.
  */
 // harness: machine=q35-pcie timeout=120 feature=irqs
-#include <dirent.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
@@ -42,25 +41,6 @@ static int irqs_off(int device, uint32_t index)
 {
 	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_NONE |
 			VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-}
-
-/* Host vectors allocated to the function (its sysfs msi_irqs). */
-static int msi_irqs(const char *bdf)
-{
-	char path[PATH_MAX];
-	struct dirent *d;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
-	dir = opendir(path);
-	if (!dir)
-		return 0;
-	while ((d = readdir(dir)))
-		if (d->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
 }
 
 /* Host IRQs with a handler requested for one of the user's vectors. */

@@ -12,7 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-#include "vfio_test.h"
+#include "pci_test.h"
 
 /* The sum of the reference counts of every loaded vfio* module. */
 static inline long vfio_module_refs(void)
@@ -72,25 +72,6 @@ static inline long pins_in_flight(void)
 static inline long hugepages_free(void)
 {
 	return proc_counter("/proc/meminfo", "HugePages_Free");
-}
-
-/* Host vectors allocated to the function (its sysfs msi_irqs). */
-static inline int msi_irqs(const char *bdf)
-{
-	char path[PATH_MAX];
-	struct dirent *d;
-	int n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
-	dir = opendir(path);
-	if (!dir)
-		return 0;
-	while ((d = readdir(dir)))
-		if (d->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n;
 }
 
 /* Lines of /proc/interrupts naming a vfio handler of @bdf. */

@@ -7,6 +7,9 @@
 #ifndef PCI_TEST_H
 #define PCI_TEST_H
 
+#include <dirent.h>
+#include <limits.h>
+
 #include "vfio_test.h"
 
 /* The loaded module set's name: "ours", "upstream" or "". */
@@ -133,6 +136,25 @@ static inline void pci_group_restore(struct pci_moved *m)
 		sysfs_write(path, m->bdf[i]);
 	}
 	m->n = 0;
+}
+
+/* Host vectors allocated to the function (its sysfs msi_irqs). */
+static inline int msi_irqs(const char *bdf)
+{
+	char path[PATH_MAX];
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", bdf);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
 }
 
 #endif /* PCI_TEST_H */
