@@ -15,6 +15,10 @@ MIN_AGE_S = 5.0
 
 CONTROL = "/sys/kernel/debug/kmemleak"
 
+SCAN_TIMEOUT_S = 300.0
+"""A scan walks all of the guest's 2 GiB under KASAN and TCG: 20-35 s
+measured on an idle 2-core host, over 60 s on a loaded one."""
+
 SCAN_COMMAND = (f"sleep {MIN_AGE_S + 1:g}; echo scan > {CONTROL}; "
                 f"echo scan > {CONTROL}; cat {CONTROL}; "
                 f"echo clear > {CONTROL}")

@@ -213,7 +213,7 @@ class GuestProgram(pytest.File):
                     self, name=f"kmemleak[{modset}]", case="kmemleak",
                     modset=modset,
                     machine=_machine(self.config, info.machine),
-                    timeout=60.0)
+                    timeout=kmemleak.SCAN_TIMEOUT_S)
                 scan.add_marker(pytest.mark.feature(
                     info.feature or features.UNKNOWN))
                 yield scan
