@@ -698,16 +698,20 @@ static void *rebinder(void *arg)
  * Two threads take device files from edu's group while a third unbinds
  * and rebinds edu. Setting up a group may find its node gone (ENOENT),
  * or its char device going away under the open (ENXIO), the other thread
- * holding it (EBUSY), or the group left without its device (ENODEV); GET_DEVICE_FD may find the device gone (ENODEV), the
- * container detached with the last device (EINVAL), or the device's
- * runtime PM disabled by the unbind under way (EAGAIN); a device file
+ * holding it (EBUSY), the group left without its device (ENODEV), or,
+ * at SET_IOMMU, the container emptied because the last device left and
+ * took the group out of it (EINVAL, as upstream's set_iommu answers for a
+ * container without groups); GET_DEVICE_FD may find the device gone
+ * (ENODEV), the container detached with the last device (EINVAL), or the
+ * device's runtime PM disabled by the unbind under way (EAGAIN); a device file
  * that opened reads edu's config. Afterwards edu is bound again and
  * works.
  */
 TEST_F_TIMEOUT(race, get_device_fd_vs_unbind, 120)
 {
 	const unsigned long long setup =
-		BIT(ENOENT) | BIT(ENXIO) | BIT(EBUSY) | BIT(ENODEV);
+		BIT(ENOENT) | BIT(ENXIO) | BIT(EBUSY) | BIT(ENODEV) |
+		BIT(EINVAL);
 	const unsigned long long get = BIT(ENODEV) | BIT(EINVAL) | BIT(EAGAIN);
 	struct bind_race b = { 0 };
 	pthread_t t[3];
