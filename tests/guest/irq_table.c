@@ -33,18 +33,9 @@
 #include "irqs.h"
 #include "pci_test.h"
 #include "kselftest_harness.h"
+#include "e1000e.h"
 
-#define NIC_VENDOR	0x8086
-#define NIC_DEVICE	0x10d3
-#define E1000_ITR	0x00c4
-#define E1000_ICR	0x00c0
-#define E1000_ICS	0x00c8
-#define E1000_IMS	0x00d0
-#define E1000_IMC	0x00d8
-#define E1000_IVAR	0x00e4
 #define E1000_EITR(n)	(0x00e8 + 4 * (n))
-#define E1000_ICR_RXQ0	(1u << 20)
-#define E1000_IVAR_VALID 0x8
 
 #define INTX	VFIO_PCI_INTX_IRQ_INDEX
 #define MSI	VFIO_PCI_MSI_IRQ_INDEX

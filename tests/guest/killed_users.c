@@ -25,6 +25,7 @@
 #include "irqs.h"
 #include "lifetime.h"
 #include "kselftest_harness.h"
+#include "e1000e.h"
 
 #define PAGE		4096UL
 #define HPAGE		(2UL << 20)
@@ -33,17 +34,7 @@
 #define DMA_IOVA	(1ULL << 30)
 #define NEXT_IOVA	0x100000ULL
 
-#define NIC_VENDOR	0x8086
-#define NIC_DEVICE	0x10d3	/* 82574L: MSI-X */
-#define E1000_ITR	0x00c4
-#define E1000_ICR	0x00c0
-#define E1000_ICS	0x00c8
-#define E1000_IMS	0x00d0
-#define E1000_IMC	0x00d8
-#define E1000_IVAR	0x00e4
 #define E1000_EITR(n)	(0x00e8 + 4 * (n))
-#define E1000_ICR_RXQ0	(1u << 20)
-#define E1000_IVAR_VALID 0x8
 
 #define MEM_MASTER	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)
 

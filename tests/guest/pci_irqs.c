@@ -13,19 +13,11 @@
 #include "irqs.h"
 #include "pci_test.h"
 #include "kselftest_harness.h"
+#include "e1000e.h"
 
-#define NIC_VENDOR	0x8086
-#define NIC_DEVICE	0x10d3	/* 82574L */
 #define NIC_MSIX_COUNT	5
 
 /* e1000e registers (BAR0) used to raise an interrupt cause. */
-#define E1000_ICR	0x00c0	/* cause read; write 1s to clear */
-#define E1000_ICS	0x00c8	/* cause set */
-#define E1000_IMS	0x00d0	/* mask set (enables causes) */
-#define E1000_IMC	0x00d8	/* mask clear */
-#define E1000_IVAR	0x00e4	/* cause -> MSI-X vector */
-#define E1000_ICR_RXQ0	(1u << 20)
-#define E1000_IVAR_VALID 0x8	/* per 4-bit entry; RXQ0 is bits 3:0 */
 
 #define REGION_OFF(i)	((uint64_t)(i) << 40)
 #define CFG_OFF(x)	(REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + (x))

@@ -14,10 +14,9 @@
 
 #include "pci_test.h"
 #include "kselftest_harness.h"
+#include "e1000e.h"
 #include "modset.h"
 
-#define NIC_VENDOR	0x8086
-#define NIC_DEVICE	0x10d3	/* 82574L */
 
 /* Where QEMU's e1000e puts things. */
 #define NIC_PM		0xc8

@@ -16,6 +16,7 @@
 
 #include "vfio_test.h"
 #include "kselftest_harness.h"
+#include "type1.h"
 #include "modset.h"
 
 #define MIB		(1024UL * 1024)
@@ -39,39 +40,6 @@ static void *buffer(size_t size)
 	/* Fault in real pages: the zero page is not charged to locked_vm. */
 	memset(p, 0x5a, size);
 	return p;
-}
-
-static int map_dma(int fd, void *vaddr, uint64_t iova, uint64_t size,
-		   uint32_t flags)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map),
-		.flags = flags,
-		.vaddr = (uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl_errno(fd, VFIO_IOMMU_MAP_DMA, &map);
-}
-
-#define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
-
-/* UNMAP_DMA as an errno; *unmapped gets the size the kernel reported. */
-static int unmap_dma(int fd, uint64_t iova, uint64_t size, uint32_t flags,
-		     uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap),
-		.flags = flags,
-		.iova = iova,
-		.size = size,
-	};
-	int ret = ioctl_errno(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-
-	if (unmapped)
-		*unmapped = unmap.size;
-	return ret;
 }
 
 /* GET_INFO into a buffer big enough for the whole capability chain. */

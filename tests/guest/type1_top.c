@@ -18,36 +18,10 @@
 
 #include "vfio_test.h"
 #include "kselftest_harness.h"
+#include "type1.h"
 
 #define TOP		0xffffffffffffe000ULL	/* the last 8 KiB */
 #define SZ		0x2000ULL
-#define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
-
-static int map_dma(int fd, void *vaddr, uint64_t iova, uint64_t size)
-{
-	struct vfio_iommu_type1_dma_map map = {
-		.argsz = sizeof(map), .flags = RW,
-		.vaddr = (uintptr_t)vaddr, .iova = iova, .size = size,
-	};
-
-	return ioctl_errno(fd, VFIO_IOMMU_MAP_DMA, &map);
-}
-
-/* UNMAP_DMA as an errno; *size gets what the kernel reported. */
-static int unmap_dma(int fd, uint64_t iova, uint64_t size, uint32_t flags,
-		     uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap), .flags = flags,
-		.iova = iova, .size = size,
-	};
-	int ret = ioctl_errno(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-
-	if (unmapped)
-		*unmapped = unmap.size;
-	return ret;
-}
-
 static int dirty_ctl(int fd, uint32_t flags)
 {
 	struct vfio_iommu_type1_dirty_bitmap d = {
@@ -113,13 +87,13 @@ TEST_F(top, unmap)
 {
 	uint64_t size = 0;
 
-	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ));
+	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ, RW));
 	EXPECT_EQ(8, locked_vm_kib());
 	EXPECT_EQ(0, unmap_dma(self->u.container, TOP, SZ, 0, &size));
 	EXPECT_EQ(SZ, size);
 	EXPECT_EQ(0, locked_vm_kib());
 	/* Gone from the IOMMU too: the range maps again, once. */
-	EXPECT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ));
+	EXPECT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ, RW));
 	EXPECT_EQ(8, locked_vm_kib());
 	EXPECT_EQ(0, unmap_dma(self->u.container, TOP, SZ, 0, &size));
 	EXPECT_EQ(0, locked_vm_kib());
@@ -130,16 +104,16 @@ TEST_F(top, overlap)
 {
 	uint64_t size = 0;
 
-	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ));
+	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ, RW));
 	EXPECT_EQ(EEXIST, map_dma(self->u.container, self->buf + SZ,
-				  TOP + 0x1000, 0x1000));
+				  TOP + 0x1000, 0x1000, RW));
 	EXPECT_EQ(EEXIST, map_dma(self->u.container, self->buf + SZ,
-				  TOP - 0x1000, SZ));
+				  TOP - 0x1000, SZ, RW));
 	EXPECT_EQ(8, locked_vm_kib());
 	EXPECT_EQ(EINVAL, unmap_dma(self->u.container, TOP + 0x1000, 0x1000,
 				    0, NULL));
 	/* A neighbour just below is its own mapping. */
-	ASSERT_EQ(0, map_dma(self->u.container, self->buf + SZ, TOP - SZ, SZ));
+	ASSERT_EQ(0, map_dma(self->u.container, self->buf + SZ, TOP - SZ, SZ, RW));
 	EXPECT_EQ(16, locked_vm_kib());
 	EXPECT_EQ(0, unmap_dma(self->u.container, TOP - SZ, 2 * SZ, 0, &size));
 	EXPECT_EQ(2 * SZ, size);
@@ -152,7 +126,7 @@ TEST_F(top, wrapping_ranges)
 	uint64_t bits;
 
 	EXPECT_EQ(EOVERFLOW, map_dma(self->u.container, self->buf,
-				     TOP + 0x1000, SZ));
+				     TOP + 0x1000, SZ, RW));
 	EXPECT_EQ(0, locked_vm_kib());
 	EXPECT_EQ(EOVERFLOW, unmap_dma(self->u.container, TOP + 0x1000, SZ,
 				       0, NULL));
@@ -171,9 +145,9 @@ TEST_F(top, unmap_all)
 {
 	uint64_t size = 0;
 
-	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ));
+	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ, RW));
 	ASSERT_EQ(0, map_dma(self->u.container, self->buf + SZ, 0x40000000,
-			     SZ));
+			     SZ, RW));
 	EXPECT_EQ(16, locked_vm_kib());
 	EXPECT_EQ(0, unmap_dma(self->u.container, 0, 0,
 			       VFIO_DMA_UNMAP_FLAG_ALL, &size));
@@ -184,7 +158,7 @@ TEST_F(top, unmap_all)
 /* Closing every fd releases it (checked by the teardown). */
 TEST_F(top, released_on_close)
 {
-	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ));
+	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ, RW));
 	EXPECT_EQ(8, locked_vm_kib());
 }
 
@@ -203,7 +177,7 @@ TEST_F(top, dirty_bitmap)
 
 	ASSERT_EQ(0, dirty_ctl(self->u.container,
 			       VFIO_IOMMU_DIRTY_PAGES_FLAG_START));
-	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ));
+	ASSERT_EQ(0, map_dma(self->u.container, self->buf, TOP, SZ, RW));
 	EXPECT_EQ(0, dirty_get(self->u.container, TOP, SZ, &bits));
 	EXPECT_EQ(0x3ULL, bits);
 

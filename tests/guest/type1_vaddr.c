@@ -10,23 +10,9 @@
 
 #include "vfio_test.h"
 #include "kselftest_harness.h"
+#include "type1.h"
 
 #define IOVA	0x40000000ULL
-#define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
-
-static int unmap_dma(int fd, uint64_t iova, uint64_t size, uint32_t flags,
-		     uint64_t *unmapped)
-{
-	struct vfio_iommu_type1_dma_unmap unmap = {
-		.argsz = sizeof(unmap), .flags = flags,
-		.iova = iova, .size = size,
-	};
-	int ret = ioctl_errno(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
-
-	*unmapped = unmap.size;
-	return ret;
-}
-
 FIXTURE(vaddr) {
 	struct vfio_user u;
 	char testdev[32];
