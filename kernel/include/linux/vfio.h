@@ -17,6 +17,7 @@
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <uapi/linux/vfio.h>
 
@@ -28,6 +29,8 @@
 
 struct kvm;
 struct vfio_group;
+struct iova_bitmap;
+struct dentry;
 struct iommufd_ctx;
 struct iommufd_device;
 struct iommufd_access;
@@ -55,10 +58,16 @@ struct vfio_device_set {
  * struct vfio_device - a device exposed through VFIO
  * @dev: the parent (physical or mediated) device
  * @ops: the driver's callbacks
+ * @mig_ops: the driver's migration callbacks, or NULL; set before
+ *           registration, together with @migration_flags
+ * @log_ops: the driver's DMA logging callbacks, or NULL; set before
+ *           registration
  * @group: the VFIO group the device belongs to
  * @group_next: link in the group's device list, under the group's lock
  * @dev_set: the device set; never NULL after registration
  * @dev_set_list: link in @dev_set's device_list, under dev_set->lock
+ * @migration_flags: VFIO_MIGRATION_* the driver supports; must include
+ *                   VFIO_MIGRATION_STOP_COPY when @mig_ops is set
  * @kvm: the KVM instance associated by the user, valid between
  *       open_device() and close_device() (under dev_set->lock)
  * @index: the N of vfio-dev/vfioN in sysfs
@@ -80,6 +89,8 @@ struct vfio_device_set {
  *                    a HWPT); under dev_set->lock
  * @cdev_opened: the device is open through its cdev (bound to iommufd)
  *               rather than a group; under dev_set->lock
+ * @debug_root: the device's directory in debugfs (vfio/<dev_name>),
+ *              created at registration and removed at unregistration
  *
  * Drivers embed this structure first in their own and allocate it with
  * vfio_alloc_device(). Members after @kvm belong to the core.
@@ -87,10 +98,13 @@ struct vfio_device_set {
 struct vfio_device {
 	struct device *dev;
 	const struct vfio_device_ops *ops;
+	const struct vfio_migration_ops *mig_ops;
+	const struct vfio_log_ops *log_ops;
 	struct vfio_group *group;
 	struct list_head group_next;
 	struct vfio_device_set *dev_set;
 	struct list_head dev_set_list;
+	unsigned int migration_flags;
 	struct kvm *kvm;
 
 	/* Private to the VFIO core. */
@@ -110,6 +124,9 @@ struct vfio_device {
 	u8 iommufd_attached:1;
 #endif
 	u8 cdev_opened:1;
+#ifdef CONFIG_DEBUG_FS
+	struct dentry *debug_root;
+#endif
 };
 
 /**
@@ -170,6 +187,53 @@ struct vfio_device_ops {
 			      void __user *arg, size_t argsz);
 };
 
+/**
+ * struct vfio_migration_ops - a driver's side of migration v2
+ * @migration_set_state: move the device to @new_state, one arc of the
+ *                       protocol (the core walks combination arcs with
+ *                       vfio_mig_get_next_state()). Returns the data
+ *                       file for the arcs that produce one (into
+ *                       STOP_COPY, PRE_COPY, RESUMING), NULL for the
+ *                       others, or an ERR_PTR().
+ * @migration_get_state: the device's current state
+ * @migration_get_data_size: an estimate, in bytes, of the data the
+ *                           STOP_COPY state will produce
+ *
+ * All three are called with no core lock held: the driver serializes
+ * them against its own state.
+ */
+struct vfio_migration_ops {
+	struct file *(*migration_set_state)(
+		struct vfio_device *device,
+		enum vfio_device_mig_state new_state);
+	int (*migration_get_state)(struct vfio_device *device,
+				   enum vfio_device_mig_state *curr_state);
+	int (*migration_get_data_size)(struct vfio_device *device,
+				       unsigned long *stop_copy_length);
+};
+
+/**
+ * struct vfio_log_ops - a driver's DMA logging (dirty tracking)
+ * @log_start: start tracking the IOVA ranges in @ranges (an interval
+ *             tree of @nnodes nodes, already combined down to what the
+ *             driver accepts); @page_size is the requested granule, and
+ *             the driver may write back the one it uses
+ * @log_stop: stop tracking and free what @log_start set up
+ * @log_read_and_clear: report the pages of [iova, iova + length) written
+ *                      since the last report into @dirty, and clear them
+ *
+ * Called with no core lock held; the driver serializes them.
+ */
+struct vfio_log_ops {
+	int (*log_start)(struct vfio_device *device,
+			 struct rb_root_cached *ranges, u32 nnodes,
+			 u64 *page_size);
+	int (*log_stop)(struct vfio_device *device);
+	int (*log_read_and_clear)(struct vfio_device *device,
+				  unsigned long iova, unsigned long length,
+				  struct iova_bitmap *dirty);
+};
+
 #if IS_ENABLED(CONFIG_IOMMUFD)
 struct iommufd_ctx *vfio_iommufd_device_ictx(struct vfio_device *vdev);
 int vfio_iommufd_get_dev_id(struct vfio_device *vdev,
@@ -179,6 +243,11 @@ int vfio_iommufd_physical_bind(struct vfio_device *vdev,
 void vfio_iommufd_physical_unbind(struct vfio_device *vdev);
 int vfio_iommufd_physical_attach_ioas(struct vfio_device *vdev, u32 *pt_id);
 void vfio_iommufd_physical_detach_ioas(struct vfio_device *vdev);
+int vfio_iommufd_emulated_bind(struct vfio_device *vdev,
+			       struct iommufd_ctx *ictx, u32 *out_device_id);
+void vfio_iommufd_emulated_unbind(struct vfio_device *vdev);
+int vfio_iommufd_emulated_attach_ioas(struct vfio_device *vdev, u32 *pt_id);
+void vfio_iommufd_emulated_detach_ioas(struct vfio_device *vdev);
 #else
 static inline struct iommufd_ctx *
 vfio_iommufd_device_ictx(struct vfio_device *vdev)
@@ -201,6 +270,15 @@ static inline int vfio_iommufd_get_dev_id(struct vfio_device *vdev,
 #define vfio_iommufd_physical_attach_ioas				\
 	((int (*)(struct vfio_device *vdev, u32 *pt_id))NULL)
 #define vfio_iommufd_physical_detach_ioas				\
+	((void (*)(struct vfio_device *vdev))NULL)
+#define vfio_iommufd_emulated_bind					\
+	((int (*)(struct vfio_device *vdev, struct iommufd_ctx *ictx,	\
+		  u32 *out_device_id))NULL)
+#define vfio_iommufd_emulated_unbind					\
+	((void (*)(struct vfio_device *vdev))NULL)
+#define vfio_iommufd_emulated_attach_ioas				\
+	((int (*)(struct vfio_device *vdev, u32 *pt_id))NULL)
+#define vfio_iommufd_emulated_detach_ioas				\
 	((void (*)(struct vfio_device *vdev))NULL)
 #endif
 
@@ -276,6 +354,13 @@ int vfio_register_emulated_iommu_dev(struct vfio_device *device);
 void vfio_unregister_group_dev(struct vfio_device *device);
 
 int vfio_assign_device_set(struct vfio_device *device, void *set_id);
+
+int vfio_mig_get_next_state(struct vfio_device *device,
+			    enum vfio_device_mig_state cur_fsm,
+			    enum vfio_device_mig_state new_fsm,
+			    enum vfio_device_mig_state *next_fsm);
+void vfio_combine_iova_ranges(struct rb_root_cached *root, u32 cur_nodes,
+			      u32 req_nodes);
 unsigned int vfio_device_set_open_count(struct vfio_device_set *dev_set);
 struct vfio_device *
 vfio_find_device_in_devset(struct vfio_device_set *dev_set,
