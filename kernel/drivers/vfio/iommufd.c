@@ -34,6 +34,9 @@ int vfio_df_iommufd_bind(struct vfio_device_file *df)
 	struct vfio_device *device = df->device;
 
 	lockdep_assert_held(&device->dev_set->lock);
+	/* Nothing to bind: a no-IOMMU device opens without a binding. */
+	if (vfio_device_is_noiommu(device))
+		return 0;
 	return device->ops->bind_iommufd(device, df->iommufd, &df->devid);
 }
 
@@ -46,6 +49,8 @@ void vfio_df_iommufd_unbind(struct vfio_device_file *df)
 	struct vfio_device *device = df->device;
 
 	lockdep_assert_held(&device->dev_set->lock);
+	if (vfio_device_is_noiommu(device))
+		return;
 	if (device->ops->unbind_iommufd)
 		device->ops->unbind_iommufd(device);
 }
@@ -66,11 +71,30 @@ int vfio_iommufd_compat_attach_ioas(struct vfio_device *device,
 	int ret;
 
 	lockdep_assert_held(&device->dev_set->lock);
+	if (vfio_device_is_noiommu(device))
+		return 0;
 	ret = iommufd_vfio_compat_ioas_get_id(ictx, &ioas_id);
 	if (ret)
 		return ret;
 	/* The group path has no way to tell the user the id. */
 	return device->ops->attach_ioas(device, &ioas_id);
+}
+
+/**
+ * vfio_iommufd_device_has_compat_ioas - does @ictx have a compatibility
+ *                                       IOAS?
+ * @device: the device asking (unused but for symmetry with the callers)
+ * @ictx: the iommufd context a group was given as its container
+ *
+ * Return: true when the user created one (IOMMU_VFIO_IOAS, or a
+ * VFIO_SET_IOMMU on the iommufd), i.e. expects DMA translation.
+ */
+bool vfio_iommufd_device_has_compat_ioas(struct vfio_device *device,
+					 struct iommufd_ctx *ictx)
+{
+	u32 ioas_id;
+
+	return !iommufd_vfio_compat_ioas_get_id(ictx, &ioas_id);
 }
 
 /**

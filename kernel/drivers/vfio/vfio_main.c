@@ -296,7 +296,7 @@ static int vfio_register_dev(struct vfio_device *device,
 	 * A device behind an IOMMU that cannot keep DMA coherent would let
 	 * a user read stale data: refuse it, as the uAPI promises coherency.
 	 */
-	if (type == VFIO_IOMMU &&
+	if (type == VFIO_IOMMU && !vfio_device_is_noiommu(device) &&
 	    !device_iommu_capable(device->dev, IOMMU_CAP_CACHE_COHERENCY)) {
 		ret = -EINVAL;
 		goto remove_group;
