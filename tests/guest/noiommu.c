@@ -347,6 +347,25 @@ TEST_F(noiommu, iommufd_with_ioas_refused)
 	close(iommufd);
 }
 
+/* A compatibility IOAS created after SET_CONTAINER: the open is refused. */
+TEST_F(noiommu, iommufd_ioas_after_set_container)
+{
+	struct iommu_vfio_ioas compat = { .size = sizeof(compat),
+					  .op = IOMMU_VFIO_IOAS_SET };
+	struct vfio_user *u = &self->edu.u;
+	int iommufd = open(IOMMUFD_PATH, O_RDWR);
+
+	ASSERT_LE(0, iommufd);
+	u->group = open(self->group_path, O_RDWR);
+	ASSERT_LE(0, u->group);
+	ASSERT_EQ(0, ioctl(u->group, VFIO_GROUP_SET_CONTAINER, &iommufd));
+	ASSERT_EQ(0, ioas_alloc(iommufd, &compat.ioas_id));
+	ASSERT_EQ(0, ioctl(iommufd, IOMMU_VFIO_IOAS, &compat));
+	EXPECT_EQ(EPERM, ioctl_errno(u->group, VFIO_GROUP_GET_DEVICE_FD,
+				     u->bdf));
+	close(iommufd);
+}
+
 /*
  * A no-IOMMU device has no cdev in 6.12: its vfio-dev/vfioN entry exists
  * but has no device number, and /dev/vfio/devices/vfioN does not exist.
