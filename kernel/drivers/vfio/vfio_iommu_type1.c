@@ -567,7 +567,7 @@ again:
 }
 
 /* Unpin @npage pages of a batch, marking them dirty if writable. */
-static void type1_unpin_pages(struct type1_dma *dma, struct page **pages,
+static void type1_unpin_batch(struct type1_dma *dma, struct page **pages,
 			      long npage)
 {
 	unpin_user_pages_dirty_lock(pages, npage, dma->prot & IOMMU_WRITE);
@@ -644,7 +644,7 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 				charge++;
 		ret = type1_charge(dma, charge);
 		if (ret) {
-			type1_unpin_pages(dma, pages, got);
+			type1_unpin_batch(dma, pages, got);
 			break;
 		}
 
@@ -667,7 +667,7 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 							  iova + (j << PAGE_SHIFT)))
 					charge++;
 			type1_charge(dma, -charge);
-			type1_unpin_pages(dma, pages + i, got - i);
+			type1_unpin_batch(dma, pages + i, got - i);
 			*done += i << PAGE_SHIFT;
 			break;
 		}
@@ -2287,8 +2287,8 @@ out_unlock:
 	return ret;
 }
 
-static void type1_unpin_pages_ext(void *iommu_data, dma_addr_t user_iova,
-				  int npage)
+static void type1_unpin_pages(void *iommu_data, dma_addr_t user_iova,
+			      int npage)
 {
 	struct type1_iommu *iommu = iommu_data;
 	int i;
@@ -2392,7 +2392,7 @@ VISIBLE_IF_KUNIT const struct vfio_iommu_driver_ops vfio_iommu_type1_ops = {
 	.attach_group		= type1_attach_group,
 	.detach_group		= type1_detach_group,
 	.pin_pages		= type1_pin_pages,
-	.unpin_pages		= type1_unpin_pages_ext,
+	.unpin_pages		= type1_unpin_pages,
 	.register_device	= type1_register_device,
 	.unregister_device	= type1_unregister_device,
 	.dma_rw			= type1_dma_rw,
