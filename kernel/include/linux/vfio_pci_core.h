@@ -78,6 +78,13 @@ struct vfio_pci_irq_ctx;
  * @pm_save: the state saved on the way into D3hot, for the way back;
  *           changed under @memory_lock held for writing
  * @needs_reset: the device was closed without a successful reset
+ * @disable_idle_d3: vfio-pci's disable_idle_d3 when the device was
+ *                   created: the function is never runtime-suspended
+ * @pm_intx_masked: runtime suspend masked the user's INTx, resume unmasks
+ * @pm_runtime_engaged: the user let the open function suspend (a
+ *                      LOW_POWER_ENTRY feature); under @memory_lock
+ * @pm_wake_eventfd_ctx: signalled, ending the low-power state, when the
+ *                       function wakes; under @memory_lock
  * @irq_type: the VFIO_PCI_*_IRQ_INDEX in use, or VFIO_PCI_NUM_IRQS;
  *            changed under @igate
  * @igate: serializes VFIO_DEVICE_SET_IRQS and interrupt teardown;
@@ -130,6 +137,10 @@ struct vfio_pci_core_device {
 	bool			needs_pm_restore;
 	struct pci_saved_state	*pm_save;
 	bool			needs_reset;
+	bool			disable_idle_d3;
+	bool			pm_intx_masked;
+	bool			pm_runtime_engaged;
+	struct eventfd_ctx	*pm_wake_eventfd_ctx;
 	int			irq_type;
 	struct mutex		igate;		/* see above */
 	spinlock_t		irqlock;	/* see above */
@@ -159,6 +170,8 @@ void vfio_pci_core_set_params(bool is_nointxmask, bool is_disable_vga,
 /* The device file. */
 long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 			 unsigned long arg);
+int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
+				void __user *arg, size_t argsz);
 ssize_t vfio_pci_core_read(struct vfio_device *core_vdev, char __user *buf,
 			   size_t count, loff_t *ppos);
 ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,

@@ -30,17 +30,6 @@
 /* QEMU 7.2 aborts on a transfer of the whole buffer (off by one). */
 #define EDU_DMA_MAX		4095
 
-/* The offset of a device region in the device fd, or -errno. */
-static inline long long vfio_region_offset(int device, unsigned int index)
-{
-	struct vfio_region_info info = { .argsz = sizeof(info),
-					 .index = index };
-
-	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &info))
-		return -errno;
-	return info.offset;
-}
-
 struct edu {
 	struct vfio_user u;
 	long long bar0;
@@ -84,12 +73,7 @@ static inline int edu_write64(struct edu *edu, unsigned int reg, uint64_t v)
 /* Set bits in the PCI command register through the config region. */
 static inline int edu_command_set(struct edu *edu, uint16_t bits)
 {
-	uint16_t cmd;
-
-	if (pread(edu->u.device, &cmd, 2, edu->config + 4) != 2)
-		return -errno;
-	cmd |= bits;
-	return pwrite(edu->u.device, &cmd, 2, edu->config + 4) == 2 ? 0 : -errno;
+	return vfio_command_set(edu->u.device, bits);
 }
 
 /* Run one DMA and wait for the engine to finish (up to 5 s). */

@@ -8,6 +8,7 @@
 #include <linux/eventfd.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -115,6 +116,7 @@ int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 	vdev->pdev = to_pci_dev(core_vdev->dev);
 	vdev->irq_type = VFIO_PCI_NUM_IRQS;
 	vdev->msix_bar = 0xff;
+	vdev->disable_idle_d3 = disable_idle_d3;
 	mutex_init(&vdev->config_lock);
 	init_rwsem(&vdev->memory_lock);
 	mutex_init(&vdev->igate);
@@ -189,8 +191,12 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 	 * unknown; the only way out of that is to D0.
 	 */
 	vfio_pci_set_power_state(vdev, PCI_D0);
+	vfio_pci_pm_register(vdev);
 
-	return vfio_register_group_dev(&vdev->vdev);
+	ret = vfio_register_group_dev(&vdev->vdev);
+	if (ret)
+		vfio_pci_pm_unregister(vdev);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
 
@@ -201,6 +207,7 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
 void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 {
 	vfio_unregister_group_dev(&vdev->vdev);
+	vfio_pci_pm_unregister(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_unregister_device);
 
@@ -221,12 +228,17 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 	u16 cmd;
 	int ret;
 
+	/* Idle functions are runtime-suspended: wake this one for good. */
+	ret = vfio_pci_pm_get(vdev);
+	if (ret)
+		return ret;
+
 	/* The state saved below must not have bus mastering on. */
 	pci_clear_master(pdev);
 
 	ret = pci_enable_device(pdev);
 	if (ret)
-		return ret;
+		goto err_pm_put;
 
 	ret = pci_try_reset_function(pdev);
 	if (ret == -EAGAIN)
@@ -290,6 +302,8 @@ err_free_state:
 	vdev->pci_saved_state = NULL;
 err_disable_device:
 	pci_disable_device(pdev);
+err_pm_put:
+	vfio_pci_pm_put(vdev);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_enable);
@@ -343,7 +357,11 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 
 	lockdep_assert_held(&vdev->vdev.dev_set->lock);
 
-	/* The user may have left it in D3hot; a reset needs D0. */
+	/*
+	 * The user may have left it in a low-power state, or in D3hot; a
+	 * reset needs D0.
+	 */
+	vfio_pci_pm_exit(vdev);
 	vfio_pci_set_power_state(vdev, PCI_D0);
 	pci_clear_master(pdev);
 
@@ -389,6 +407,7 @@ out_disable:
 	pci_disable_device(pdev);
 
 	vfio_pci_dev_set_try_reset(vdev);
+	vfio_pci_pm_put(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_disable);
 
@@ -740,13 +759,44 @@ long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl);
 
-static ssize_t region_rw(struct vfio_pci_core_device *vdev, char __user *buf,
-			 size_t count, loff_t *ppos, bool iswrite)
+/**
+ * vfio_pci_core_ioctl_feature - vfio_device_ops.device_feature of PCI
+ *                               VFIO drivers
+ * @device: the device, open
+ * @flags: the VFIO_DEVICE_FEATURE flags, the feature in the low bits
+ * @arg: the feature's data, a user pointer
+ * @argsz: its size
+ *
+ * Handles the low-power features. A variant driver with features of its
+ * own handles those and passes the rest here.
+ *
+ * Return: 0 or -errno; -ENOTTY for a feature not handled.
+ */
+int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
+				void __user *arg, size_t argsz)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(device, struct vfio_pci_core_device, vdev);
+
+	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+		return vfio_pci_feature_low_power_entry(vdev, flags, argsz);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+		return vfio_pci_feature_low_power_entry_with_wakeup(vdev, flags,
+								    arg, argsz);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
+		return vfio_pci_feature_low_power_exit(vdev, flags, argsz);
+	default:
+		return -ENOTTY;
+	}
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl_feature);
+
+static ssize_t region_rw_awake(struct vfio_pci_core_device *vdev,
+			       char __user *buf, size_t count, loff_t *ppos,
+			       bool iswrite)
 {
 	u64 index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
-
-	if (!count)
-		return 0;
 
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
@@ -761,6 +811,29 @@ static ssize_t region_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 		/* VGA (not offered) and beyond. */
 		return -EINVAL;
 	}
+}
+
+/*
+ * A function the user let go to low power wakes for the access: for good
+ * when the user asked to hear of wakeups, else until the access is done.
+ */
+static ssize_t region_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			 size_t count, loff_t *ppos, bool iswrite)
+{
+	ssize_t ret;
+
+	if (!count)
+		return 0;
+	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) >=
+	    VFIO_PCI_NUM_REGIONS + vdev->num_regions)
+		return -EINVAL;
+	if (pm_runtime_resume_and_get(&vdev->pdev->dev)) {
+		pci_info_ratelimited(vdev->pdev, "runtime resume failed\n");
+		return -EIO;
+	}
+	ret = region_rw_awake(vdev, buf, count, ppos, iswrite);
+	pm_runtime_put(&vdev->pdev->dev);
+	return ret;
 }
 
 /**

@@ -43,7 +43,7 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_intrs.c */
-void vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);
+bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev);
 int vfio_pci_set_irqs_ioctl(struct vfio_pci_core_device *vdev, u32 flags,
 			    unsigned int index, unsigned int start,
@@ -67,6 +67,21 @@ int vfio_pci_ioctl_ioeventfd(struct vfio_pci_core_device *vdev,
 			     struct vfio_device_ioeventfd __user *arg);
 
 /* vfio_pci_reset.c */
+/* vfio_pci_pm.c */
+void vfio_pci_pm_register(struct vfio_pci_core_device *vdev);
+void vfio_pci_pm_unregister(struct vfio_pci_core_device *vdev);
+int vfio_pci_pm_get(struct vfio_pci_core_device *vdev);
+void vfio_pci_pm_put(struct vfio_pci_core_device *vdev);
+void vfio_pci_pm_exit(struct vfio_pci_core_device *vdev);
+int vfio_pci_feature_low_power_entry(struct vfio_pci_core_device *vdev,
+				     u32 flags, size_t argsz);
+int vfio_pci_feature_low_power_entry_with_wakeup(
+	struct vfio_pci_core_device *vdev, u32 flags,
+	struct vfio_device_low_power_entry_with_wakeup __user *arg,
+	size_t argsz);
+int vfio_pci_feature_low_power_exit(struct vfio_pci_core_device *vdev,
+				    u32 flags, size_t argsz);
+
 int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 				  struct vfio_pci_hot_reset_info __user *arg);
 int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,

@@ -13,6 +13,7 @@
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -262,6 +263,37 @@ static bool owned(struct vfio_device *vdev, struct file **files, u32 nr,
  * the members' BARs are unmapped and kept from user access while the
  * reset runs.
  */
+/*
+ * Wake every member of the set for a bus reset (idle ones are runtime
+ * suspended, and a reset needs D0); vfio_pci_dev_set_pm_put() undoes it.
+ */
+static int vfio_pci_dev_set_pm_get(struct vfio_device_set *dev_set)
+{
+	struct vfio_device *cur;
+	int ret;
+
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
+		ret = pm_runtime_resume_and_get(&to_pci_core(cur)->pdev->dev);
+		if (ret)
+			goto put;
+	}
+	return 0;
+
+put:
+	list_for_each_entry_continue_reverse(cur, &dev_set->device_list,
+					     dev_set_list)
+		pm_runtime_put(&to_pci_core(cur)->pdev->dev);
+	return ret;
+}
+
+static void vfio_pci_dev_set_pm_put(struct vfio_device_set *dev_set)
+{
+	struct vfio_device *cur;
+
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+		pm_runtime_put(&to_pci_core(cur)->pdev->dev);
+}
+
 static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 			     struct file **files, u32 nr_files,
 			     struct iommufd_ctx *ictx)
@@ -296,12 +328,16 @@ static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 	if (ret)
 		goto out_unlock_memory;
 
+	ret = vfio_pci_dev_set_pm_get(dev_set);
+	if (ret)
+		goto out_unlock_memory;
 	/* A reset needs D0; functions that lose their state get it back. */
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
 		vfio_pci_set_power_state(to_pci_core(cur), PCI_D0);
 
 	/* The slot when it can be reset, else the bus; never waits. */
 	ret = pci_reset_bus(vdev->pdev);
+	vfio_pci_dev_set_pm_put(dev_set);
 
 out_unlock_memory:
 	/* Release the memory_locks taken, up to and including @locked. */
@@ -428,8 +464,10 @@ void vfio_pci_dev_set_try_reset(struct vfio_pci_core_device *vdev)
 	if (hot_reset_kind(vdev->pdev, &slot) ||
 	    for_each_affected(vdev->pdev, slot, in_dev_set, dev_set))
 		return;
-	if (pci_reset_bus(vdev->pdev))
+	if (vfio_pci_dev_set_pm_get(dev_set))
 		return;
-	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
-		to_pci_core(cur)->needs_reset = false;
+	if (!pci_reset_bus(vdev->pdev))
+		list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+			to_pci_core(cur)->needs_reset = false;
+	vfio_pci_dev_set_pm_put(dev_set);
 }
