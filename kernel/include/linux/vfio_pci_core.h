@@ -85,6 +85,11 @@ struct vfio_pci_irq_ctx;
  *                      LOW_POWER_ENTRY feature); under @memory_lock
  * @pm_wake_eventfd_ctx: signalled, ending the low-power state, when the
  *                       function wakes; under @memory_lock
+ * @vf_token: a PF's VF token (vfio_pci_sriov.c), NULL for other functions
+ * @nb: a PF's notifier, which gives its new VFs our driver
+ * @sriov_pf_core_dev: a VF's PF, when SR-IOV was enabled through us
+ * @sriov_pfs_item: link in the list of PFs that enabled SR-IOV through us
+ * @sriov_active: the PF has VFs: it stays in D0
  * @irq_type: the VFIO_PCI_*_IRQ_INDEX in use, or VFIO_PCI_NUM_IRQS;
  *            changed under @igate
  * @igate: serializes VFIO_DEVICE_SET_IRQS and interrupt teardown;
@@ -109,6 +114,8 @@ struct vfio_pci_irq_ctx;
  * close_device() unless said otherwise; open and close are serialized
  * by the device set's lock.
  */
+struct vfio_pci_vf_token;
+
 struct vfio_pci_core_device {
 	struct vfio_device	vdev;
 	struct pci_dev		*pdev;
@@ -141,6 +148,11 @@ struct vfio_pci_core_device {
 	bool			pm_intx_masked;
 	bool			pm_runtime_engaged;
 	struct eventfd_ctx	*pm_wake_eventfd_ctx;
+	struct vfio_pci_vf_token	*vf_token;
+	struct notifier_block	nb;
+	struct vfio_pci_core_device	*sriov_pf_core_dev;
+	struct list_head	sriov_pfs_item;
+	bool			sriov_active;
 	int			irq_type;
 	struct mutex		igate;		/* see above */
 	spinlock_t		irqlock;	/* see above */
@@ -166,6 +178,8 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev);
 void vfio_pci_core_close_device(struct vfio_device *core_vdev);
 void vfio_pci_core_set_params(bool is_nointxmask, bool is_disable_vga,
 			      bool is_disable_idle_d3);
+int vfio_pci_core_sriov_configure(struct vfio_pci_core_device *vdev,
+				  int nr_virtfn);
 
 /* The device file. */
 long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,

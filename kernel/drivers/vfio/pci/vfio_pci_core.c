@@ -36,6 +36,16 @@ void vfio_pci_core_set_params(bool is_nointxmask, bool is_disable_vga,
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_set_params);
 
+/**
+ * vfio_pci_vga_disabled - is VGA access off (vfio-pci's disable_vga)?
+ *
+ * Return: true when the VGA region is not offered.
+ */
+bool vfio_pci_vga_disabled(void)
+{
+	return !IS_ENABLED(CONFIG_VFIO_PCI_VGA) || disable_vga;
+}
+
 /* Functions whose INTx is known not to work: it is hidden from users. */
 static bool intx_broken(struct pci_dev *pdev)
 {
@@ -74,8 +84,12 @@ int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 	struct pci_dev *pdev = vdev->pdev;
 	int ret;
 
-	if (state != PCI_D0)
+	if (state != PCI_D0) {
 		lockdep_assert_held_write(&vdev->memory_lock);
+		/* A PF with VFs stays in D0: they depend on it. */
+		if (vdev->sriov_active)
+			return -EBUSY;
+	}
 
 	if (vdev->needs_pm_restore) {
 		if (!vfio_pci_in_d3(pdev) && to_d3) {
@@ -117,6 +131,7 @@ int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 	vdev->irq_type = VFIO_PCI_NUM_IRQS;
 	vdev->msix_bar = 0xff;
 	vdev->disable_idle_d3 = disable_idle_d3;
+	INIT_LIST_HEAD(&vdev->sriov_pfs_item);
 	mutex_init(&vdev->config_lock);
 	init_rwsem(&vdev->memory_lock);
 	mutex_init(&vdev->igate);
@@ -178,6 +193,12 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 	ret = vfio_assign_device_set(&vdev->vdev, set_id);
 	if (ret)
 		return ret;
+	ret = vfio_pci_vf_init(vdev);
+	if (ret)
+		return ret;
+	ret = vfio_pci_vga_init(vdev);
+	if (ret)
+		goto err_vf_uninit;
 
 	if (pdev->pm_cap) {
 		u16 pmcsr;
@@ -195,7 +216,14 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 
 	ret = vfio_register_group_dev(&vdev->vdev);
 	if (ret)
-		vfio_pci_pm_unregister(vdev);
+		goto err_pm_unregister;
+	return 0;
+
+err_pm_unregister:
+	vfio_pci_pm_unregister(vdev);
+	vfio_pci_vga_uninit(vdev);
+err_vf_uninit:
+	vfio_pci_vf_uninit(vdev);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
@@ -206,7 +234,10 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
  */
 void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 {
+	vfio_pci_core_sriov_configure(vdev, 0);
 	vfio_unregister_group_dev(&vdev->vdev);
+	vfio_pci_vf_uninit(vdev);
+	vfio_pci_vga_uninit(vdev);
 	vfio_pci_pm_unregister(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_unregister_device);
@@ -291,8 +322,7 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 		vdev->has_dyn_msix = false;
 	}
 
-	/* VGA ranges are not offered yet. */
-	vdev->has_vga = false;
+	vdev->has_vga = !vfio_pci_vga_disabled() && vfio_pci_is_vga(pdev);
 	vdev->msi_qmax = 0;
 	vdev->irq_type = VFIO_PCI_NUM_IRQS;
 	return 0;
@@ -335,6 +365,7 @@ static void probe_mmaps(struct vfio_pci_core_device *vdev)
 void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 {
 	probe_mmaps(vdev);
+	vfio_pci_vf_token_user(vdev, 1);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
 
@@ -420,6 +451,7 @@ void vfio_pci_core_close_device(struct vfio_device *core_vdev)
 	struct vfio_pci_core_device *vdev =
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 
+	vfio_pci_vf_token_user(vdev, -1);
 	vfio_pci_core_disable(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_close_device);
@@ -598,8 +630,17 @@ static int ioctl_get_region_info(struct vfio_pci_core_device *vdev,
 		info.flags = VFIO_REGION_INFO_FLAG_READ |
 			     VFIO_REGION_INFO_FLAG_WRITE;
 		break;
+	case VFIO_PCI_VGA_REGION_INDEX:
+		if (!vdev->has_vga)
+			return -EINVAL;
+		/* The region's offsets are the legacy addresses. */
+		info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+		info.size = 0xc0000;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		break;
 	default:
-		/* VGA (not offered) and device-specific regions (none). */
+		/* Device-specific regions: none. */
 		return -EINVAL;
 	}
 	if (ret)
@@ -767,7 +808,7 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl);
  * @arg: the feature's data, a user pointer
  * @argsz: its size
  *
- * Handles the low-power features. A variant driver with features of its
+ * Handles the low-power features and the VF token. A variant driver with features of its
  * own handles those and passes the rest here.
  *
  * Return: 0 or -errno; -ENOTTY for a feature not handled.
@@ -786,6 +827,8 @@ int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
 								    arg, argsz);
 	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
 		return vfio_pci_feature_low_power_exit(vdev, flags, argsz);
+	case VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
+		return vfio_pci_feature_vf_token(vdev, flags, arg, argsz);
 	default:
 		return -ENOTTY;
 	}
@@ -807,8 +850,9 @@ static ssize_t region_rw_awake(struct vfio_pci_core_device *vdev,
 		return vfio_pci_bar_rw(vdev, buf, count, ppos, false);
 	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
 		return vfio_pci_bar_rw(vdev, buf, count, ppos, iswrite);
+	case VFIO_PCI_VGA_REGION_INDEX:
+		return vfio_pci_vga_rw(vdev, buf, count, ppos, iswrite);
 	default:
-		/* VGA (not offered) and beyond. */
 		return -EINVAL;
 	}
 }
@@ -940,11 +984,11 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_err_handlers);
  * @buf: the name given to VFIO_GROUP_GET_DEVICE_FD: the PCI name,
  *       optionally followed by " vf_token=<uuid>"
  *
- * VF tokens guard the VFs of a PF bound to a VFIO driver; SR-IOV is not
- * supported yet, so a well-formed token is refused with -EINVAL as for
- * a function that is neither PF nor VF.
+ * VF tokens guard the VFs of a PF bound to a VFIO driver, and the PF
+ * while they are open (vfio_pci_validate_vf_token()).
  *
- * Return: 1 for a match, 0 for none, or -EINVAL.
+ * Return: 1 for a match, 0 for none, or -errno: -EINVAL for a malformed
+ * name, -EACCES for a missing or wrong token.
  */
 int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
 {
@@ -954,6 +998,7 @@ int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
 	size_t len = strlen(name);
 	bool token = false;
 	uuid_t uuid;
+	int ret;
 
 	if (strncmp(buf, name, len))
 		return 0;
@@ -975,12 +1020,8 @@ int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
 		token = true;
 	}
 
-	if (token) {
-		pci_info_ratelimited(vdev->pdev,
-				     "VF token given, but not a PF or VF\n");
-		return -EINVAL;
-	}
-	return 1;
+	ret = vfio_pci_validate_vf_token(vdev, token, &uuid);
+	return ret ? ret : 1;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_match);
 

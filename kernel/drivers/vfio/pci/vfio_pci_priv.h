@@ -82,6 +82,23 @@ int vfio_pci_feature_low_power_entry_with_wakeup(
 int vfio_pci_feature_low_power_exit(struct vfio_pci_core_device *vdev,
 				    u32 flags, size_t argsz);
 
+/* vfio_pci_vga.c */
+bool vfio_pci_vga_disabled(void);
+bool vfio_pci_is_vga(struct pci_dev *pdev);
+int vfio_pci_vga_init(struct vfio_pci_core_device *vdev);
+void vfio_pci_vga_uninit(struct vfio_pci_core_device *vdev);
+ssize_t vfio_pci_vga_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite);
+
+/* vfio_pci_sriov.c */
+int vfio_pci_vf_init(struct vfio_pci_core_device *vdev);
+void vfio_pci_vf_uninit(struct vfio_pci_core_device *vdev);
+void vfio_pci_vf_token_user(struct vfio_pci_core_device *vdev, int delta);
+int vfio_pci_validate_vf_token(struct vfio_pci_core_device *vdev,
+			       bool given, uuid_t *uuid);
+int vfio_pci_feature_vf_token(struct vfio_pci_core_device *vdev, u32 flags,
+			      uuid_t __user *arg, size_t argsz);
+
 int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 				  struct vfio_pci_hot_reset_info __user *arg);
 int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,

@@ -12,6 +12,7 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/pci.h>
 #include <linux/uaccess.h>
+#include <linux/vgaarb.h>
 
 #include "vfio_pci_priv.h"
 
@@ -242,5 +243,73 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 
 	if (done >= 0)
 		*ppos += done;
+	return done;
+}
+
+/**
+ * vfio_pci_vga_rw - read or write the VGA region
+ * @vdev: the device, open, a VGA function with VGA access enabled
+ * @buf: the user's buffer
+ * @count: bytes to transfer; cut short at the end of the range it starts in
+ * @ppos: the file offset; the region's offsets are the legacy addresses:
+ *        memory 0xa0000-0xbffff, I/O ports 0x3b0-0x3bb and 0x3c0-0x3df
+ * @iswrite: write, rather than read
+ *
+ * Each access holds the VGA arbiter's lock on the legacy resource, so the
+ * other VGA devices stop decoding it meanwhile.
+ *
+ * Return: the bytes transferred, -EINVAL outside those ranges or without
+ * VGA access, or another -errno.
+ */
+ssize_t vfio_pci_vga_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite)
+{
+	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	unsigned long base, end;
+	unsigned int rsrc;
+	void __iomem *io;
+	ssize_t done;
+	int ret;
+
+	if (!vdev->has_vga)
+		return -EINVAL;
+	if (pos >= 0xa0000 && pos <= 0xbffff) {
+		base = 0xa0000;
+		end = 0xc0000;
+		rsrc = VGA_RSRC_LEGACY_MEM;
+		io = ioremap(base, end - base);
+	} else if (pos >= 0x3b0 && pos <= 0x3bb) {
+		base = 0x3b0;
+		end = 0x3bc;
+		rsrc = VGA_RSRC_LEGACY_IO;
+		io = ioport_map(base, end - base);
+	} else if (pos >= 0x3c0 && pos <= 0x3df) {
+		base = 0x3c0;
+		end = 0x3e0;
+		rsrc = VGA_RSRC_LEGACY_IO;
+		io = ioport_map(base, end - base);
+	} else {
+		return -EINVAL;
+	}
+	if (!io)
+		return -ENOMEM;
+	count = min_t(size_t, count, end - pos);
+
+	ret = vga_get_interruptible(vdev->pdev, rsrc);
+	if (ret) {
+		done = ret;
+		goto unmap;
+	}
+	/* Legacy ranges, not BARs: memory decode is not checked. */
+	done = io_rw(vdev, io, buf, pos - base, count, 0, 0, iswrite, false,
+		     BAR_MAX_WIDTH);
+	vga_put(vdev->pdev, rsrc);
+	if (done >= 0)
+		*ppos += done;
+unmap:
+	if (rsrc == VGA_RSRC_LEGACY_IO)
+		ioport_unmap(io);
+	else
+		iounmap(io);
 	return done;
 }
