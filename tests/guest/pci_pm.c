@@ -177,7 +177,10 @@ TEST_F(pm, idle_d3)
 	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D3hot"));
 }
 
-/* disable_idle_d3 (read at bind): the idle function stays in D0. */
+/*
+ * disable_idle_d3, read when vfio-pci loads (writing it later changes
+ * nothing until the next load): the idle function stays in D0.
+ */
 TEST_F(pm, disable_idle_d3)
 {
 	struct timespec settle = { .tv_nsec = 500 * 1000 * 1000 };
@@ -185,10 +188,17 @@ TEST_F(pm, disable_idle_d3)
 
 	ASSERT_EQ(0, sysfs_write(IDLE_D3_PARAM, "1"));
 	ASSERT_EQ(0, pci_bind(self->u.bdf, "vfio-pci"));
+	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D3hot"));
+	ASSERT_EQ(0, pci_bind(self->u.bdf, ""));
+
+	ASSERT_EQ(0, reload_vfio_pci("disable_idle_d3=1"));
+	ASSERT_EQ(0, pci_bind(self->u.bdf, "vfio-pci"));
 	nanosleep(&settle, NULL);
 	EXPECT_STREQ("D0", pci_attr(self->u.bdf, "power_state", buf));
 	EXPECT_STREQ("active",
 		     pci_attr(self->u.bdf, "power/runtime_status", buf));
+	ASSERT_EQ(0, pci_bind(self->u.bdf, ""));
+	EXPECT_EQ(0, reload_vfio_pci(""));
 }
 
 /* The features take SET (and PROBE) only, and no data but the wakeup's. */

@@ -14,22 +14,6 @@
 #define VGA_OFF(a)	(((uint64_t)VFIO_PCI_VGA_REGION_INDEX << 40) + (a))
 #define SEQ_INDEX	0x3c4	/* VGA sequencer index register */
 
-/* Reload vfio-pci with @args (e.g. "disable_vga=1"); no device bound. */
-static int reload_vfio_pci(const char *args)
-{
-	char set[32], cmd[256];
-
-	pci_test_modset(set);
-	if (system("rmmod vfio_pci"))
-		return -EBUSY;
-	if (!strcmp(set, "ours"))
-		snprintf(cmd, sizeof(cmd), "insmod /vfio/ours/vfio_pci.ko %s",
-			 args);
-	else
-		snprintf(cmd, sizeof(cmd), "modprobe vfio_pci %s", args);
-	return system(cmd) ? -EIO : 0;
-}
-
 FIXTURE(vga) {
 	struct vfio_user u;
 	bool type1;
