@@ -187,10 +187,9 @@ int vfio_pci_feature_low_power_entry(struct vfio_pci_core_device *vdev,
  * Return: 0 or -errno: -EINVAL for a negative or non-eventfd fd (-EBADF
  * for a closed one) or when already in low power.
  */
-int vfio_pci_feature_low_power_entry_with_wakeup(
-	struct vfio_pci_core_device *vdev, u32 flags,
-	struct vfio_device_low_power_entry_with_wakeup __user *arg,
-	size_t argsz)
+int vfio_pci_feature_low_power_entry_with_wakeup(struct vfio_pci_core_device *vdev,
+						 u32 flags, void __user *arg,
+						 size_t argsz)
 {
 	struct vfio_device_low_power_entry_with_wakeup entry;
 	struct eventfd_ctx *wake;

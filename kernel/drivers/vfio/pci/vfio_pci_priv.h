@@ -75,10 +75,9 @@ void vfio_pci_pm_put(struct vfio_pci_core_device *vdev);
 void vfio_pci_pm_exit(struct vfio_pci_core_device *vdev);
 int vfio_pci_feature_low_power_entry(struct vfio_pci_core_device *vdev,
 				     u32 flags, size_t argsz);
-int vfio_pci_feature_low_power_entry_with_wakeup(
-	struct vfio_pci_core_device *vdev, u32 flags,
-	struct vfio_device_low_power_entry_with_wakeup __user *arg,
-	size_t argsz);
+int vfio_pci_feature_low_power_entry_with_wakeup(struct vfio_pci_core_device *vdev,
+						 u32 flags, void __user *arg,
+						 size_t argsz);
 int vfio_pci_feature_low_power_exit(struct vfio_pci_core_device *vdev,
 				    u32 flags, size_t argsz);
 

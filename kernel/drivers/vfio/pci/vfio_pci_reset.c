@@ -309,6 +309,14 @@ static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 		goto out_unlock_set;
 	}
 
+	/*
+	 * Wake every member before taking memory_locks: a runtime resume
+	 * takes the member's memory_lock itself.
+	 */
+	ret = vfio_pci_dev_set_pm_get(dev_set);
+	if (ret)
+		goto out_unlock_set;
+
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
 		if (!owned(cur, files, nr_files, ictx)) {
 			ret = -EINVAL;
@@ -328,16 +336,12 @@ static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 	if (ret)
 		goto out_unlock_memory;
 
-	ret = vfio_pci_dev_set_pm_get(dev_set);
-	if (ret)
-		goto out_unlock_memory;
 	/* A reset needs D0; functions that lose their state get it back. */
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
 		vfio_pci_set_power_state(to_pci_core(cur), PCI_D0);
 
 	/* The slot when it can be reset, else the bus; never waits. */
 	ret = pci_reset_bus(vdev->pdev);
-	vfio_pci_dev_set_pm_put(dev_set);
 
 out_unlock_memory:
 	/* Release the memory_locks taken, up to and including @locked. */
@@ -348,6 +352,7 @@ out_unlock_memory:
 				break;
 		}
 	}
+	vfio_pci_dev_set_pm_put(dev_set);
 out_unlock_set:
 	mutex_unlock(&dev_set->lock);
 	return ret;

@@ -28,7 +28,7 @@
  * @users: open VFs of the PF
  */
 struct vfio_pci_vf_token {
-	struct mutex lock;
+	struct mutex lock;	/* protects uuid and users */
 	uuid_t uuid;
 	int users;
 };
