@@ -164,11 +164,7 @@ TEST_F(nic, msix_delivery)
 
 	ASSERT_EQ(2, pwrite(dev, &cmd, 2, CFG_OFF(0x04)));
 	ASSERT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, self->efd));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_IMC, 0xffffffff));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_ICR, 0xffffffff));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_IVAR, E1000_IVAR_VALID | 1));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_IMS, E1000_ICR_RXQ0));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_ICS, E1000_ICR_RXQ0));
+	ASSERT_EQ(0, e1000e_msix_raise(dev, REGION_OFF(0), 1));
 	EXPECT_LE(1, wait_eventfd(self->efd[1], 2000));
 	EXPECT_EQ(0, wait_eventfd(self->efd[0], 0));
 
