@@ -262,6 +262,32 @@ free_df:
 	return ERR_PTR(ret);
 }
 
+/* The device of the group that @name selects, with a registration ref. */
+static struct vfio_device *
+vfio_device_get_from_name(struct vfio_group *group, char *name)
+{
+	struct vfio_device *device, *found = ERR_PTR(-ENODEV);
+	int ret;
+
+	mutex_lock(&group->device_lock);
+	list_for_each_entry(device, &group->device_list, group_next) {
+		if (device->ops->match)
+			ret = device->ops->match(device, name);
+		else
+			ret = !strcmp(dev_name(device->dev), name);
+		if (ret < 0) {
+			found = ERR_PTR(ret);
+			break;
+		}
+		if (ret && vfio_device_try_get_registration(device)) {
+			found = device;
+			break;
+		}
+	}
+	mutex_unlock(&group->device_lock);
+	return found;
+}
+
 static int vfio_group_ioctl_get_device_fd(struct vfio_group *group,
 					  char __user *arg)
 {
@@ -404,6 +430,40 @@ void vfio_device_unblock_group(struct vfio_device *device)
 	mutex_lock(&group->group_lock);
 	group->cdev_device_open_cnt--;
 	mutex_unlock(&group->group_lock);
+}
+
+/**
+ * vfio_device_group_use_iommu - reach the IOMMU through the group's
+ *                               container, at the device's first open
+ * @device: a device opened through its group without an iommufd
+ *
+ * Called under dev_set->lock and the group's lock.
+ *
+ * Return: 0, or -EINVAL when the container has no IOMMU backend.
+ */
+int vfio_device_group_use_iommu(struct vfio_device *device)
+{
+	int ret;
+
+	lockdep_assert_held(&device->group->group_lock);
+
+	ret = vfio_group_use_container(device->group);
+	if (ret)
+		return ret;
+	vfio_device_container_register(device);
+	return 0;
+}
+
+/**
+ * vfio_device_group_unuse_iommu - undo vfio_device_group_use_iommu()
+ * @device: the device, at its last close
+ */
+void vfio_device_group_unuse_iommu(struct vfio_device *device)
+{
+	lockdep_assert_held(&device->group->group_lock);
+
+	vfio_device_container_unregister(device);
+	vfio_group_unuse_container(device->group);
 }
 
 /**

@@ -390,31 +390,6 @@ EXPORT_SYMBOL_GPL(vfio_unregister_group_dev);
 
 /* --- device files ----------------------------------------------------- */
 
-struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
-					      char *name)
-{
-	struct vfio_device *device, *found = ERR_PTR(-ENODEV);
-	int ret;
-
-	mutex_lock(&group->device_lock);
-	list_for_each_entry(device, &group->device_list, group_next) {
-		if (device->ops->match)
-			ret = device->ops->match(device, name);
-		else
-			ret = !strcmp(dev_name(device->dev), name);
-		if (ret < 0) {
-			found = ERR_PTR(ret);
-			break;
-		}
-		if (ret && vfio_device_try_get_registration(device)) {
-			found = device;
-			break;
-		}
-	}
-	mutex_unlock(&group->device_lock);
-	return found;
-}
-
 /**
  * vfio_allocate_device_file - the per-file state of a device file
  * @device: the device
@@ -503,13 +478,10 @@ static int vfio_df_device_first_open(struct vfio_device_file *df)
 
 	if (!try_module_get(device->dev->driver->owner))
 		return -ENODEV;
-	if (df->iommufd) {
+	if (df->iommufd)
 		ret = vfio_df_iommufd_bind(df);
-	} else {
-		ret = vfio_group_use_container(device->group);
-		if (!ret)
-			vfio_device_container_register(device);
-	}
+	else
+		ret = vfio_device_group_use_iommu(device);
 	if (ret)
 		goto put_module;
 
@@ -521,12 +493,10 @@ static int vfio_df_device_first_open(struct vfio_device_file *df)
 	return 0;
 
 unuse_iommu:
-	if (df->iommufd) {
+	if (df->iommufd)
 		vfio_df_iommufd_unbind(df);
-	} else {
-		vfio_device_container_unregister(device);
-		vfio_group_unuse_container(device->group);
-	}
+	else
+		vfio_device_group_unuse_iommu(device);
 put_module:
 	module_put(device->dev->driver->owner);
 	return ret;
@@ -540,12 +510,10 @@ static void vfio_df_device_last_close(struct vfio_device_file *df)
 
 	if (device->ops->close_device)
 		device->ops->close_device(device);
-	if (df->iommufd) {
+	if (df->iommufd)
 		vfio_df_iommufd_unbind(df);
-	} else {
-		vfio_device_container_unregister(device);
-		vfio_group_unuse_container(device->group);
-	}
+	else
+		vfio_device_group_unuse_iommu(device);
 	module_put(device->dev->driver->owner);
 }
 
