@@ -21,36 +21,6 @@
 #define EDU_ID_VALUE	0x010000edU
 #define MEM_MASTER	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER)
 
-static int set_trigger(int device, uint32_t index, uint32_t count,
-		       const int32_t *fds)
-{
-	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD |
-			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, count, fds);
-}
-
-static int irqs_off(int device, uint32_t index)
-{
-	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_NONE |
-			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-}
-
-/* /proc/interrupts lines of handlers vfio-pci requested for @bdf. */
-static int vfio_irq_lines(const char *bdf)
-{
-	char line[1024], tag[64];
-	int n = 0;
-	FILE *f = fopen("/proc/interrupts", "r");
-
-	if (!f)
-		return -1;
-	snprintf(tag, sizeof(tag), "(%s)", bdf);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "vfio-") && strstr(line, tag))
-			n++;
-	fclose(f);
-	return n;
-}
-
 FIXTURE(edu) {
 	struct edu edu;
 	int iommufd;
@@ -134,8 +104,9 @@ TEST_F(edu, bar_mmap_and_reset)
 
 TEST_F(edu, intx_trigger_and_unmask)
 {
-	ASSERT_EQ(0, set_trigger(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
-				 1, &self->efd));
+	ASSERT_EQ(0, vfio_irq_trigger(self->edu.u.device,
+				      VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
+				      &self->efd));
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 5));
 	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
 	EXPECT_EQ(120, edu_read32(&self->edu, EDU_FACTORIAL));
@@ -149,13 +120,15 @@ TEST_F(edu, intx_trigger_and_unmask)
 				   VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
 	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
 	edu_ack(&self->edu);
-	EXPECT_EQ(0, irqs_off(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX));
+	EXPECT_EQ(0, vfio_irqs_off(self->edu.u.device,
+				   VFIO_PCI_INTX_IRQ_INDEX));
 }
 
 TEST_F(edu, msi_trigger)
 {
-	ASSERT_EQ(0, set_trigger(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
-				 1, &self->efd));
+	ASSERT_EQ(0, vfio_irq_trigger(self->edu.u.device,
+				      VFIO_PCI_MSI_IRQ_INDEX, 0, 1,
+				      &self->efd));
 	EXPECT_EQ(1, msi_irqs(self->edu.u.bdf));
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 6));
 	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
@@ -164,20 +137,21 @@ TEST_F(edu, msi_trigger)
 	ASSERT_TRUE(edu_factorial_irq(&self->edu, 2));
 	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
 	edu_ack(&self->edu);
-	EXPECT_EQ(0, irqs_off(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX));
+	EXPECT_EQ(0, vfio_irqs_off(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX));
 	EXPECT_EQ(0, msi_irqs(self->edu.u.bdf));
 }
 
 /* Closing the cdev's file with interrupts on frees them. */
 TEST_F(edu, irqs_released_on_close)
 {
-	ASSERT_EQ(0, set_trigger(self->edu.u.device, VFIO_PCI_MSI_IRQ_INDEX,
-				 1, &self->efd));
-	EXPECT_EQ(1, vfio_irq_lines(self->edu.u.bdf));
+	ASSERT_EQ(0, vfio_irq_trigger(self->edu.u.device,
+				      VFIO_PCI_MSI_IRQ_INDEX, 0, 1,
+				      &self->efd));
+	EXPECT_EQ(1, vfio_handlers(self->edu.u.bdf));
 	close(self->edu.u.device);
 	self->edu.u.device = -1;
 	EXPECT_EQ(0, msi_irqs(self->edu.u.bdf));
-	EXPECT_EQ(0, vfio_irq_lines(self->edu.u.bdf));
+	EXPECT_EQ(0, vfio_handlers(self->edu.u.bdf));
 }
 
 FIXTURE(nic) {
@@ -226,7 +200,8 @@ TEST_F(nic, msix_delivery)
 {
 	int dev = self->u.device;
 
-	ASSERT_EQ(0, set_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 2, self->efd));
+	ASSERT_EQ(0, vfio_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2,
+				      self->efd));
 	EXPECT_EQ(2, msi_irqs(self->u.bdf));
 	ASSERT_EQ(0, e1000e_msix_raise(dev, self->bar0, 1));
 	EXPECT_LE(1, wait_eventfd(self->efd[1], 2000));
@@ -234,19 +209,19 @@ TEST_F(nic, msix_delivery)
 	ASSERT_EQ(0, e1000e_w32(dev, self->bar0, E1000_IMC, 0xffffffff));
 	/* QEMU 7.2's e1000e must not see MSI-X go while it throttles. */
 	usleep(300 * 1000);
-	EXPECT_EQ(0, irqs_off(dev, VFIO_PCI_MSIX_IRQ_INDEX));
+	EXPECT_EQ(0, vfio_irqs_off(dev, VFIO_PCI_MSIX_IRQ_INDEX));
 	EXPECT_EQ(0, msi_irqs(self->u.bdf));
 }
 
 TEST_F(nic, msix_released_on_close)
 {
-	ASSERT_EQ(0, set_trigger(self->u.device, VFIO_PCI_MSIX_IRQ_INDEX, 2,
-				 self->efd));
-	EXPECT_EQ(2, vfio_irq_lines(self->u.bdf));
+	ASSERT_EQ(0, vfio_irq_trigger(self->u.device, VFIO_PCI_MSIX_IRQ_INDEX,
+				      0, 2, self->efd));
+	EXPECT_EQ(2, vfio_handlers(self->u.bdf));
 	close(self->u.device);
 	self->u.device = -1;
 	EXPECT_EQ(0, msi_irqs(self->u.bdf));
-	EXPECT_EQ(0, vfio_irq_lines(self->u.bdf));
+	EXPECT_EQ(0, vfio_handlers(self->u.bdf));
 }
 
 /* FLR through VFIO_DEVICE_RESET; the registers answer afterwards. */
