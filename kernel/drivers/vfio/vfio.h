@@ -95,7 +95,8 @@ struct vfio_container;
  *                        while the group is open no device can be bound
  * @container_next: link in @container's group list, under the
  *                  container's group_lock
- * @container_users: 1 for the attachment plus one per open device file
+ * @container_users: 1 for the attachment plus one per open device file;
+ *                   container.c alone reads and writes it
  * @device_lock: protects @device_list
  * @device_list: registered devices, linked by vfio_device.group_next
  * @kvm_ref_lock: protects @kvm against vfio_file_set_kvm()
@@ -152,6 +153,19 @@ struct vfio_device_file {
 
 /* group.c: /dev/vfio/N, which CONFIG_VFIO_GROUP=n leaves out */
 #if IS_ENABLED(CONFIG_VFIO_GROUP)
+#if IS_ENABLED(CONFIG_VFIO_NOIOMMU)
+extern bool vfio_noiommu;
+#else
+#define vfio_noiommu false
+#endif
+
+/* Is @vdev in a no-IOMMU group (no translation, no isolation at all)? */
+static inline bool vfio_device_is_noiommu(struct vfio_device *vdev)
+{
+	return IS_ENABLED(CONFIG_VFIO_NOIOMMU) &&
+	       vdev->group->type == VFIO_NO_IOMMU;
+}
+
 int vfio_device_set_group(struct vfio_device *device,
 			  enum vfio_group_type type);
 void vfio_device_remove_group(struct vfio_device *device);
@@ -171,6 +185,13 @@ int vfio_group_init(void);
 void vfio_group_cleanup(void);
 #else
 /* Devices are reached through their cdev only. */
+#define vfio_noiommu false
+
+static inline bool vfio_device_is_noiommu(struct vfio_device *vdev)
+{
+	return false;
+}
+
 static inline int vfio_device_set_group(struct vfio_device *device,
 					enum vfio_group_type type)
 {
@@ -248,6 +269,7 @@ int vfio_container_attach_group(struct vfio_container *container,
 				struct vfio_group *group);
 void vfio_group_detach_container(struct vfio_group *group);
 int vfio_group_use_container(struct vfio_group *group);
+bool vfio_group_container_busy(struct vfio_group *group);
 void vfio_group_unuse_container(struct vfio_group *group);
 void vfio_device_container_register(struct vfio_device *device);
 void vfio_device_container_unregister(struct vfio_device *device);
@@ -355,6 +377,8 @@ int vfio_df_iommufd_bind(struct vfio_device_file *df);
 void vfio_df_iommufd_unbind(struct vfio_device_file *df);
 int vfio_iommufd_compat_attach_ioas(struct vfio_device *device,
 				    struct iommufd_ctx *ictx);
+bool vfio_iommufd_device_has_compat_ioas(struct vfio_device *device,
+					 struct iommufd_ctx *ictx);
 #else
 static inline int vfio_df_iommufd_bind(struct vfio_device_file *df)
 {
@@ -369,6 +393,13 @@ static inline int vfio_iommufd_compat_attach_ioas(struct vfio_device *device,
 						  struct iommufd_ctx *ictx)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline bool
+vfio_iommufd_device_has_compat_ioas(struct vfio_device *device,
+				    struct iommufd_ctx *ictx)
+{
+	return false;
 }
 #endif
 
