@@ -195,8 +195,6 @@ int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
 int vfio_pci_core_mmap(struct vfio_device *core_vdev,
 		       struct vm_area_struct *vma);
 void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
-int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
-				void __user *arg, size_t argsz);
 
 /* Register access for variant drivers that reach BARs themselves. */
 

@@ -553,8 +553,8 @@ ssize_t vfio_pci_vga_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 		goto unmap;
 	}
 	/* Legacy ranges, not BARs: memory decode is not checked. */
-	done = io_rw(vdev, io, buf, pos - base, count, 0, 0, iswrite, false,
-		     BAR_MAX_WIDTH);
+	done = vfio_pci_core_do_io_rw(vdev, false, io, buf, pos - base, count,
+				      0, 0, iswrite, BAR_MAX_WIDTH);
 	vga_put(vdev->pdev, rsrc);
 	if (done >= 0)
 		*ppos += done;
