@@ -63,7 +63,8 @@ int mdev_register_parent(struct mdev_parent *parent, struct device *dev,
 			 struct mdev_driver *mdev_driver,
 			 struct mdev_type **types, unsigned int nr_types)
 {
-	char *env[] = { "MDEV_STATE=registered", NULL };
+	char state[] = "MDEV_STATE=registered";
+	char *env[2] = { state, NULL };
 	int ret;
 
 	memset(parent, 0, sizeof(*parent));
@@ -98,7 +99,8 @@ EXPORT_SYMBOL(mdev_register_parent);
  */
 void mdev_unregister_parent(struct mdev_parent *parent)
 {
-	char *env[] = { "MDEV_STATE=unregistered", NULL };
+	char state[] = "MDEV_STATE=unregistered";
+	char *env[2] = { state, NULL };
 
 	dev_info(parent->dev, "MDEV: Unregistering\n");
 
