@@ -21,7 +21,7 @@
 /*
  * Load test driver @name ("mtty", "mdpy", "mbochs") on top of the loaded
  * module set: our set's build of it or the kernel's own (images/vfio-modset
- * extra). It is unloaded with the set, after the test.
+ * extra). See mdev_unload().
  */
 static inline int mdev_load(const char *name)
 {
@@ -29,6 +29,19 @@ static inline int mdev_load(const char *name)
 
 	snprintf(cmd, sizeof(cmd), "vfio-modset extra %s", name);
 	return system(cmd) == 0 ? 0 : -ENOENT;
+}
+
+/*
+ * Unload test driver @name again. A test that loaded one unloads it before
+ * it ends: the driver holds references on vfio and mdev, which the harness
+ * checks are back to where they were after each test.
+ */
+static inline int mdev_unload(const char *name)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rmmod %s", name);
+	return system(cmd) == 0 ? 0 : -EBUSY;
 }
 
 /*
