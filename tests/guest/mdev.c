@@ -28,6 +28,7 @@ FIXTURE_SETUP(mdev)
 {
 	self->created = 0;
 	ASSERT_EQ(0, mdev_load("mtty"));
+	mdev_remove_all();
 }
 
 FIXTURE_TEARDOWN(mdev)
@@ -384,6 +385,7 @@ TEST(core_counts_instances)
 	int i;
 
 	ASSERT_EQ(0, mdev_load("mdpy"));
+	mdev_remove_all();
 	EXPECT_EQ(4, mdev_available("mdpy-vga"));
 	for (i = 0; i < 4; i++) {
 		mdev_uuid(0x100 + i, uuid[i]);

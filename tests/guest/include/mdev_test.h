@@ -149,6 +149,23 @@ static inline int mdev_remove(const char *uuid)
 	return sysfs_write(path, "1");
 }
 
+/*
+ * Remove every instance on the mdev bus. Fixtures call it first: after an
+ * ASSERT in a TEST_F body, kselftest_harness (6.12, -O2) may skip the
+ * teardown, and a previous test's instances would then still be there.
+ */
+static inline void mdev_remove_all(void)
+{
+	glob_t g;
+	size_t i;
+
+	if (glob(MDEV_BUS_DEVICES "/*/remove", 0, NULL, &g))
+		return;
+	for (i = 0; i < g.gl_pathc; i++)
+		sysfs_write(g.gl_pathv[i], "1");
+	globfree(&g);
+}
+
 /* The IOMMU group number of instance @uuid, or -errno. */
 static inline int mdev_iommu_group(const char *uuid)
 {
