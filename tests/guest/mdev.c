@@ -92,10 +92,10 @@ TEST_F(mdev, types_and_their_files)
 	/* create is write-only, the others read-only. */
 	snprintf(path, sizeof(path), "%s/create", dir);
 	ASSERT_EQ(0, stat(path, &st));
-	EXPECT_EQ(0200, st.st_mode & 0777);
+	EXPECT_EQ(0200u, st.st_mode & 0777);
 	snprintf(path, sizeof(path), "%s/available_instances", dir);
 	ASSERT_EQ(0, stat(path, &st));
-	EXPECT_EQ(0444, st.st_mode & 0777);
+	EXPECT_EQ(0444u, st.st_mode & 0777);
 	EXPECT_EQ(-ENOENT, mdev_type_dir("mtty-3", dir));
 }
 
@@ -250,14 +250,14 @@ TEST_F(mdev, group_and_type1_open)
 	snprintf(path, sizeof(path), "/dev/vfio/%d", u.group_id);
 	EXPECT_EQ(0, access(path, F_OK));
 	EXPECT_EQ(0, ioctl_errno(u.group, VFIO_GROUP_GET_STATUS, &status));
-	EXPECT_EQ(VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET,
-		  status.flags);
+	EXPECT_EQ((__u32)(VFIO_GROUP_FLAGS_VIABLE |
+			  VFIO_GROUP_FLAGS_CONTAINER_SET), status.flags);
 
 	ASSERT_EQ(0, ioctl_errno(u.device, VFIO_DEVICE_GET_INFO, &info));
-	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
-	EXPECT_FALSE(info.flags & VFIO_DEVICE_FLAGS_RESET);
-	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
-	EXPECT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
+	EXPECT_NE(0u, info.flags & VFIO_DEVICE_FLAGS_PCI);
+	EXPECT_EQ(0u, info.flags & VFIO_DEVICE_FLAGS_RESET);
+	EXPECT_EQ((__u64)(VFIO_PCI_NUM_REGIONS), info.num_regions);
+	EXPECT_EQ((__u64)(VFIO_PCI_NUM_IRQS), info.num_irqs);
 
 	/* A name that is not in the group. */
 	fd = ioctl(u.group, VFIO_GROUP_GET_DEVICE_FD,
