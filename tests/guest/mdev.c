@@ -378,6 +378,59 @@ TEST_F(mdev, cdev_bind_and_attach)
 	close(iommufd);
 }
 
+/* An open device holds its driver's module: mtty cannot be unloaded. */
+TEST_F(mdev, open_device_pins_the_driver)
+{
+	struct mdev_user u;
+
+	ASSERT_EQ(0, mdev_user_open(&u, "mtty-1", 1)) {
+		mdev_user_close(&u);
+	}
+	snprintf(self->uuid[self->created++], 37, "%s", u.uuid);
+	EXPECT_NE(0, mdev_unload("mtty"));
+	EXPECT_TRUE(mdev_exists(u.uuid));
+	close(u.device);
+	u.device = -1;
+	EXPECT_EQ(0, mdev_unload("mtty"));
+	EXPECT_FALSE(mdev_exists(u.uuid));
+	u.created = false;
+	mdev_user_close(&u);
+	ASSERT_EQ(0, mdev_load("mtty"));
+}
+
+/* A group and the cdev of the device in it exclude each other. */
+TEST_F(mdev, group_and_cdev_exclude_each_other)
+{
+	char path[64], gpath[64];
+	uint32_t devid;
+	int iommufd, device, group;
+
+	ASSERT_EQ(0, create(self, "mtty-1", 1));
+	ASSERT_EQ(0, mdev_cdev_path(self->uuid[0], path));
+	snprintf(gpath, sizeof(gpath), "/dev/vfio/%d",
+		 mdev_iommu_group(self->uuid[0]));
+	iommufd = open(IOMMUFD_PATH, O_RDWR);
+	ASSERT_LE(0, iommufd);
+
+	/* Bound through the cdev: the group will not open. */
+	device = open(path, O_RDWR);
+	ASSERT_LE(0, device);
+	ASSERT_EQ(0, bind_iommufd(device, iommufd, &devid));
+	EXPECT_EQ(-1, open(gpath, O_RDWR));
+	EXPECT_EQ(EBUSY, errno);
+	close(device);
+
+	/* The group open: a cdev bind is refused. */
+	group = open(gpath, O_RDWR);
+	ASSERT_LE(0, group) TH_LOG("%s: %m", gpath);
+	device = open(path, O_RDWR);
+	ASSERT_LE(0, device);
+	EXPECT_EQ(EBUSY, bind_iommufd(device, iommufd, &devid));
+	close(device);
+	close(group);
+	close(iommufd);
+}
+
 /* mdpy counts instances through the core (max_instances, EUSERS). */
 TEST(core_counts_instances)
 {
