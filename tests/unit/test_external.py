@@ -44,3 +44,15 @@ def test_unresolved_imports_are_vfio_symbols_ours_lacks(tmp_path):
     ours = _symvers(tmp_path / "ours.symvers",
                     [("vfio_a", "/build/drivers/vfio/vfio")])
     assert external.unresolved_imports(theirs, ours, obj) == ["vfio_b"]
+
+
+def test_a_world_hands_its_external_modules_to_workers(tmp_path):
+    from harness.kernel import Kernel
+    from harness.modules import Modules
+    from harness.world import World
+    lay = Layout(tmp_path, "6.12.1", "default")
+    mods = Modules(tmp_path / "ko", ["vfio", "mdev"], [],
+                   {"ours": {"mtty": tmp_path / "mtty.ko"}})
+    world = World(lay, Kernel(lay, "6.12.1"), mods, {}, tmp_path / "i", "tcg")
+    again = World.from_dict(world.to_dict())
+    assert again.modules.extra == {"ours": {"mtty": tmp_path / "mtty.ko"}}
