@@ -298,7 +298,8 @@ TEST_F(mtty, irq_info)
 				      VFIO_DEVICE_GET_IRQ_INFO, &info));
 }
 
-/* INTx: a byte reaching the trigger level fires; the line then stays
+/*
+ * INTx: a byte reaching the trigger level fires; the line then stays
  * masked until the user unmasks it.
  */
 TEST_F(mtty, intx_eventfd)
