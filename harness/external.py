@@ -37,6 +37,7 @@ from .kernel import Kernel, jobs
 from .modules import Modules
 from .paths import Layout
 from .progress import Progress, note
+from .variants import symvers, undefined
 
 _PROBLEM = re.compile(r"(warning|error):", re.IGNORECASE)
 
@@ -85,30 +86,14 @@ def kbuild_text(spec: ExternalSpec, include: Path | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _symvers(path: Path) -> dict[str, str]:
-    """symbol -> exporting module, from a Module.symvers."""
-    table = {}
-    for line in path.read_text().splitlines():
-        fields = line.split("\t")
-        if len(fields) >= 3:
-            table[fields[1]] = fields[2]
-    return table
-
-
-def _undefined(ko: Path) -> set[str]:
-    out = subprocess.run(["nm", "-u", str(ko)], capture_output=True,
-                         text=True, check=True).stdout
-    return {ln.split()[-1] for ln in out.splitlines() if ln.strip()}
-
-
 def unresolved_imports(kernel_symvers: Path, ours: Path, ko: Path
                        ) -> list[str]:
     """The VFIO symbols `ko` imports that our modules (Module.symvers
     `ours`) do not export. modpost does not catch them: the kernel's own
     Module.symvers satisfies it with the upstream set's exports."""
-    theirs = _symvers(kernel_symvers)
-    mine = _symvers(ours)
-    return sorted(sym for sym in _undefined(ko)
+    theirs = symvers(kernel_symvers)
+    mine = symvers(ours)
+    return sorted(sym for sym in undefined(ko)
                   if theirs.get(sym, "").startswith("drivers/vfio/")
                   and sym not in mine)
 
