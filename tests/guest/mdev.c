@@ -358,8 +358,10 @@ TEST_F(mdev, parent_goes_with_instances)
 /* Through the device cdev and iommufd instead of a group. */
 TEST_F(mdev, cdev_bind_and_attach)
 {
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info region;
 	char path[64];
-	uint32_t devid, ioas, pt;
+	uint32_t devid, ioas, pt, id;
 	int iommufd, device;
 
 	ASSERT_EQ(0, create(self, "mtty-2", 1));
@@ -373,6 +375,15 @@ TEST_F(mdev, cdev_bind_and_attach)
 	pt = ioas;
 	EXPECT_EQ(0, attach_pt(device, &pt));
 	EXPECT_EQ(ioas, pt);
+
+	/* The device answers as through a group. */
+	ASSERT_EQ(0, ioctl_errno(device, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_NE(0u, info.flags & VFIO_DEVICE_FLAGS_PCI);
+	ASSERT_EQ(0, mdev_region_info(device, VFIO_PCI_CONFIG_REGION_INDEX,
+				      &region));
+	ASSERT_EQ(4, pread(device, &id, 4, region.offset));
+	EXPECT_EQ(0x32534348u, id);	/* mtty's vendor and device IDs */
+
 	EXPECT_EQ(0, detach_pt(device));
 	close(device);
 	close(iommufd);
