@@ -147,6 +147,7 @@ static void mig_check_matrix(struct kunit *test, const struct mig_matrix *m)
 	struct vfio_device *device = mig_fake_device(test, m->flags);
 	enum vfio_device_mig_state next;
 	u32 cur, new, at, steps;
+	bool legal;
 	int ret;
 
 	for (cur = 0; cur < VFIO_DEVICE_STATE_NR; cur++) {
@@ -174,10 +175,10 @@ static void mig_check_matrix(struct kunit *test, const struct mig_matrix *m)
 				ret = vfio_mig_get_next_state(device, at, new,
 							      &next);
 				KUNIT_ASSERT_EQ(test, ret, 0);
-				KUNIT_EXPECT_TRUE_MSG(test,
-					mig_arc_required(m->flags, at, next),
-					"%u -> %u steps %u -> %u", cur, new,
-					at, next);
+				legal = mig_arc_required(m->flags, at, next);
+				KUNIT_EXPECT_TRUE_MSG(test, legal,
+						      "%u -> %u steps %u -> %u",
+						      cur, new, at, next);
 				at = next;
 			}
 			KUNIT_EXPECT_EQ_MSG(test, at, new, "%u -> %u", cur, new);
@@ -192,11 +193,14 @@ static void mig_check_out_of_range(struct kunit *test, u32 flags)
 	struct vfio_device *device = mig_fake_device(test, flags);
 	enum vfio_device_mig_state next;
 
-	KUNIT_EXPECT_EQ(test, vfio_mig_get_next_state(device,
-			VFIO_DEVICE_STATE_RUNNING, VFIO_DEVICE_STATE_NR, &next),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, vfio_mig_get_next_state(device,
-			VFIO_DEVICE_STATE_STOP, 0x7fffffff, &next), -EINVAL);
+	int ret;
+
+	ret = vfio_mig_get_next_state(device, VFIO_DEVICE_STATE_RUNNING,
+				      VFIO_DEVICE_STATE_NR, &next);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	ret = vfio_mig_get_next_state(device, VFIO_DEVICE_STATE_STOP,
+				      0x7fffffff, &next);
+	KUNIT_EXPECT_EQ(test, ret, -EINVAL);
 }
 
 static void next_state_stop_copy(struct kunit *test)
@@ -236,10 +240,13 @@ static void next_state_from_error(struct kunit *test)
 						     mig_p2p_pre_copy.flags);
 	enum vfio_device_mig_state next;
 	u32 new;
+	int ret;
 
-	for (new = 0; new < VFIO_DEVICE_STATE_NR; new++)
-		KUNIT_EXPECT_EQ(test, vfio_mig_get_next_state(device,
-				VFIO_DEVICE_STATE_ERROR, new, &next), -EINVAL);
+	for (new = 0; new < VFIO_DEVICE_STATE_NR; new++) {
+		ret = vfio_mig_get_next_state(device, VFIO_DEVICE_STATE_ERROR,
+					      new, &next);
+		KUNIT_EXPECT_EQ(test, ret, -EINVAL);
+	}
 #else
 	kunit_skip(test, "6.12 WARNs on a device in ERROR");
 #endif

@@ -159,7 +159,7 @@ int vfio_mig_get_next_state(struct vfio_device *device,
 	if ((BIT(cur_fsm) & MIG_SAVING) && (BIT(new_fsm) & MIG_SAVING))
 		interior = MIG_SAVING;
 	else
-		interior = (u8)~MIG_SAVING;
+		interior = GENMASK(VFIO_DEVICE_STATE_NR - 1, 0) & ~MIG_SAVING;
 
 	/* Breadth first: the first path found to @new_fsm is a shortest. */
 	seen = BIT(cur_fsm);
