@@ -195,7 +195,7 @@ TEST_F(log, report)
 	EXPECT_EQ(0, report(dev, VFIO_DEVICE_FEATURE_GET, 0x100000, 0x40000,
 			    PAGE, bitmap));
 	/* mtty does no DMA: nothing dirty. */
-	EXPECT_EQ(0, bitmap[0] | bitmap[1]);
+	EXPECT_EQ(0ull, bitmap[0] | bitmap[1]);
 	EXPECT_EQ(EINVAL, report(dev, VFIO_DEVICE_FEATURE_SET, 0x100000,
 				 0x40000, PAGE, bitmap));
 	EXPECT_EQ(EINVAL, report(dev, 0, 0x100000, 0x40000, PAGE, bitmap));
@@ -221,12 +221,15 @@ TEST_F(log, report)
 				    0xfffffffffffff000ull, 2 * PAGE, PAGE,
 				    bitmap));
 
-	/* A bitmap the kernel cannot write. */
+	/*
+	 * A bitmap the kernel cannot write: 6.12's iova_bitmap pins it only
+	 * when the driver sets a bit, and mtty sets none, so it is accepted.
+	 */
 	unmapped = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 			-1, 0);
 	ASSERT_NE(MAP_FAILED, unmapped);
-	EXPECT_EQ(EFAULT, report(dev, VFIO_DEVICE_FEATURE_GET, 0x100000,
-				 0x40000, PAGE, unmapped));
+	EXPECT_EQ(0, report(dev, VFIO_DEVICE_FEATURE_GET, 0x100000, 0x40000,
+			    PAGE, unmapped));
 	munmap(unmapped, PAGE);
 
 	EXPECT_EQ(0, stop(dev, VFIO_DEVICE_FEATURE_SET));
@@ -238,7 +241,7 @@ TEST(no_log_ops)
 	struct vfio_device_feature_dma_logging_range r = {
 		.iova = 0x100000, .length = PAGE,
 	};
-	struct vfio_device_feature_migration mig;
+	struct vfio_device_feature_migration mig = {};
 	uint64_t bitmap[1] = {}, ps = PAGE;
 	struct vfio_user u;
 

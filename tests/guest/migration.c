@@ -17,7 +17,7 @@
 #define MTTY_FLAGS	(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | \
 			 VFIO_MIGRATION_PRE_COPY)
 /* mtty's stream header: magic, major, minor, number of ports, flags. */
-#define MTTY_HEADER	24
+#define MTTY_HEADER	24ull
 
 /* 16550 registers mtty emulates, offsets in its BAR0. */
 #define UART_RX		0
@@ -91,7 +91,7 @@ static const char *debugfs_state(struct mdev_user *u)
 	return buf;
 }
 
-static bool saving(uint32_t state)
+static bool saving(int state)
 {
 	return state == VFIO_DEVICE_STATE_PRE_COPY ||
 	       state == VFIO_DEVICE_STATE_PRE_COPY_P2P ||
@@ -106,7 +106,7 @@ TEST_F(mig, migration_feature)
 
 	ASSERT_EQ(0, feature(dev, VFIO_DEVICE_FEATURE_GET | f, &mig,
 			     sizeof(mig)));
-	EXPECT_EQ(MTTY_FLAGS, mig.flags);
+	EXPECT_EQ((uint64_t)MTTY_FLAGS, mig.flags);
 	EXPECT_EQ(0, feature(dev, VFIO_DEVICE_FEATURE_PROBE |
 			     VFIO_DEVICE_FEATURE_GET | f, &mig, sizeof(mig)));
 	EXPECT_EQ(EINVAL, feature(dev, VFIO_DEVICE_FEATURE_PROBE |
@@ -128,7 +128,8 @@ TEST_F(mig, migration_feature)
 TEST_F(mig, device_state_errnos)
 {
 	struct vfio_device_feature_mig_state mig = {};
-	uint32_t f = VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE, state;
+	uint32_t f = VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	int state;
 	int dev = self->src.device, fd;
 
 	ASSERT_EQ(0, mig_get(dev, &state));
@@ -182,7 +183,7 @@ TEST_F(mig, data_size)
 			     sizeof(size)));
 	/* The header and one port's registers and FIFO. */
 	EXPECT_GT(size.stop_copy_length, MTTY_HEADER);
-	EXPECT_LT(size.stop_copy_length, 256);
+	EXPECT_LT(size.stop_copy_length, 256ull);
 	EXPECT_EQ(0, feature(dev, VFIO_DEVICE_FEATURE_PROBE |
 			     VFIO_DEVICE_FEATURE_GET | f, &size, sizeof(size)));
 	EXPECT_EQ(EINVAL, feature(dev, VFIO_DEVICE_FEATURE_SET | f, &size,
@@ -211,14 +212,12 @@ TEST_F(mig, data_size)
 TEST_F(mig, every_transition)
 {
 	int dev = self->src.device;
-	uint32_t from, to, state;
-	int fd, ret;
+	int from, to, state, fd, ret;
 
 	for (from = VFIO_DEVICE_STATE_STOP; from < VFIO_DEVICE_STATE_NR;
 	     from++) {
 		for (to = 0; to <= VFIO_DEVICE_STATE_NR; to++) {
-			int want_ret = 0;
-			uint32_t want_state = to;
+			int want_ret = 0, want_state = to;
 			bool want_fd;
 
 			if (to == VFIO_DEVICE_STATE_ERROR ||
@@ -263,7 +262,7 @@ TEST_F(mig, every_transition)
 TEST_F(mig, p2p_arcs)
 {
 	static const struct {
-		uint32_t state;
+		int state;
 		bool fd;
 	} walk[] = {
 		{ VFIO_DEVICE_STATE_RUNNING_P2P, false },
@@ -275,8 +274,7 @@ TEST_F(mig, p2p_arcs)
 		{ VFIO_DEVICE_STATE_RUNNING_P2P, false },
 		{ VFIO_DEVICE_STATE_RUNNING, false },
 	};
-	int dev = self->src.device, fd;
-	uint32_t state;
+	int dev = self->src.device, fd, state;
 	size_t i;
 
 	EXPECT_STREQ("RUNNING", debugfs_state(&self->src));
@@ -302,11 +300,11 @@ TEST_F(mig, precopy_info)
 
 	ASSERT_EQ(0, mig_set(dev, VFIO_DEVICE_STATE_PRE_COPY, &save));
 	ASSERT_GE(save, 0);
-	ASSERT_EQ(0, mig_precopy_info(save, &info));
+	ASSERT_EQ(0, mig_get_precopy_info(save, &info));
 	EXPECT_EQ(MTTY_HEADER, info.initial_bytes);
-	EXPECT_EQ(0, info.dirty_bytes);
-	ASSERT_EQ(sizeof(buf), read(save, buf, sizeof(buf)));
-	ASSERT_EQ(0, mig_precopy_info(save, &info));
+	EXPECT_EQ(0ull, info.dirty_bytes);
+	ASSERT_EQ((ssize_t)sizeof(buf), read(save, buf, sizeof(buf)));
+	ASSERT_EQ(0, mig_get_precopy_info(save, &info));
 	EXPECT_EQ(MTTY_HEADER - sizeof(buf), info.initial_bytes);
 
 	/* argsz short of the structure. */
@@ -320,14 +318,14 @@ TEST_F(mig, precopy_info)
 	/* PRE_COPY_P2P is a PRE_COPY state too. */
 	ASSERT_EQ(0, mig_set(dev, VFIO_DEVICE_STATE_PRE_COPY_P2P, &fd));
 	EXPECT_EQ(-1, fd);
-	EXPECT_EQ(0, mig_precopy_info(save, &info));
+	EXPECT_EQ(0, mig_get_precopy_info(save, &info));
 
 	/* Outside PRE_COPY: STOP_COPY, and after the session ended. */
 	ASSERT_EQ(0, mig_set(dev, VFIO_DEVICE_STATE_STOP_COPY, &fd));
 	EXPECT_EQ(-1, fd);
-	EXPECT_EQ(EINVAL, mig_precopy_info(save, &info));
+	EXPECT_EQ(EINVAL, mig_get_precopy_info(save, &info));
 	ASSERT_EQ(0, mig_move(dev, VFIO_DEVICE_STATE_RUNNING));
-	EXPECT_EQ(EINVAL, mig_precopy_info(save, &info));
+	EXPECT_EQ(EINVAL, mig_get_precopy_info(save, &info));
 	close(save);
 }
 
@@ -365,13 +363,13 @@ TEST_F(mig, round_trip_between_two_instances)
 	ASSERT_EQ(0, mig_set(src, VFIO_DEVICE_STATE_PRE_COPY, &save));
 	ASSERT_GE(save, 0);
 	EXPECT_STREQ("PRE_COPY", debugfs_state(&self->src));
-	ASSERT_EQ(0, mig_precopy_info(save, &info));
+	ASSERT_EQ(0, mig_get_precopy_info(save, &info));
 	EXPECT_EQ(MTTY_HEADER, info.initial_bytes);
 	n = read(save, stream, sizeof(stream));
-	ASSERT_EQ(MTTY_HEADER, n);
+	ASSERT_EQ((ssize_t)MTTY_HEADER, n);
 	got = n;
-	ASSERT_EQ(0, mig_precopy_info(save, &info));
-	EXPECT_EQ(0, info.initial_bytes);
+	ASSERT_EQ(0, mig_get_precopy_info(save, &info));
+	EXPECT_EQ(0ull, info.initial_bytes);
 
 	/* Within the saving group the session, and its fd, go on. */
 	ASSERT_EQ(0, mig_set(src, VFIO_DEVICE_STATE_STOP_COPY, &fd));
@@ -383,7 +381,7 @@ TEST_F(mig, round_trip_between_two_instances)
 	while ((n = read(save, stream + got, sizeof(stream) - got)) > 0)
 		got += n;
 	EXPECT_EQ(0, n);
-	EXPECT_EQ(size.stop_copy_length, got);
+	EXPECT_EQ(size.stop_copy_length, (uint64_t)got);
 	close(save);
 
 	ASSERT_EQ(0, mig_set(dst, VFIO_DEVICE_STATE_RESUMING, &load));
@@ -419,8 +417,7 @@ TEST_F(mig, round_trip_between_two_instances)
 TEST_F(mig, resume_refuses_a_bad_stream)
 {
 	uint8_t junk[MTTY_HEADER];
-	int dst = self->dst.device, load;
-	uint32_t state;
+	int dst = self->dst.device, load, state;
 
 	memset(junk, 0x5a, sizeof(junk));
 	ASSERT_EQ(0, mig_set(dst, VFIO_DEVICE_STATE_RESUMING, &load));

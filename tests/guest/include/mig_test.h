@@ -45,14 +45,14 @@ static inline int feature(int device, uint32_t flags, void *data,
 }
 
 /* MIG_DEVICE_STATE GET: the device's state in *@state. */
-static inline int mig_get(int device, uint32_t *state)
+static inline int mig_get(int device, int *state)
 {
 	struct vfio_device_feature_mig_state mig = { .data_fd = -2 };
 	int ret = feature(device, VFIO_DEVICE_FEATURE_GET |
 			  VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
 			  &mig, sizeof(mig));
 
-	*state = ret ? ~0u : mig.device_state;
+	*state = ret ? -1 : (int)mig.device_state;
 	return ret;
 }
 
@@ -60,7 +60,7 @@ static inline int mig_get(int device, uint32_t *state)
  * MIG_DEVICE_STATE SET to @state; *@data_fd gets the data fd the answer
  * carries (-1 when none), whether or not the request failed.
  */
-static inline int mig_set(int device, uint32_t state, int *data_fd)
+static inline int mig_set(int device, int state, int *data_fd)
 {
 	struct vfio_device_feature_mig_state mig = {
 		.device_state = state, .data_fd = -2,
@@ -74,7 +74,7 @@ static inline int mig_set(int device, uint32_t state, int *data_fd)
 }
 
 /* MIG_DEVICE_STATE SET when no data fd is wanted: one is closed. */
-static inline int mig_move(int device, uint32_t state)
+static inline int mig_move(int device, int state)
 {
 	int fd, ret = mig_set(device, state, &fd);
 
@@ -84,7 +84,8 @@ static inline int mig_move(int device, uint32_t state)
 }
 
 /* VFIO_MIG_GET_PRECOPY_INFO on a data fd. */
-static inline int mig_precopy_info(int data_fd, struct vfio_precopy_info *info)
+static inline int mig_get_precopy_info(int data_fd,
+				       struct vfio_precopy_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	info->argsz = sizeof(*info);
@@ -115,7 +116,7 @@ static inline int mig_debugfs_state(const char *name, char *buf, size_t size)
 }
 
 /* Names of the states, as 6.12's debugfs prints them. */
-static inline const char *mig_state_name(uint32_t state)
+static inline const char *mig_state_name(int state)
 {
 	static const char * const names[] = {
 		[VFIO_DEVICE_STATE_ERROR] = "ERROR",
@@ -128,7 +129,8 @@ static inline const char *mig_state_name(uint32_t state)
 		[VFIO_DEVICE_STATE_PRE_COPY_P2P] = "PRE_COPY_P2P",
 	};
 
-	return state < VFIO_DEVICE_STATE_NR ? names[state] : "Invalid";
+	return state >= 0 && state < VFIO_DEVICE_STATE_NR ? names[state] :
+	       "Invalid";
 }
 
 #endif /* MIG_TEST_H */
