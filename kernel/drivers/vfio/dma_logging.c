@@ -14,7 +14,9 @@
  */
 #include <linux/interval_tree.h>
 #include <linux/iova_bitmap.h>
+#include <linux/log2.h>
 #include <linux/overflow.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
