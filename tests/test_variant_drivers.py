@@ -17,10 +17,7 @@ from harness.variants import VARIANT_DRIVERS, build_variant, report, symvers
 # Host-only: nothing boots, so the main job (`make`) leaves it out.
 pytestmark = [pytest.mark.feature("pci"), pytest.mark.host]
 
-KNOWN_GAP = {
-    "vfio_mig_get_next_state": "migration v2 (branch mig, not on main yet)",
-    "vfio_combine_iova_ranges": "DMA logging (branch mig, not on main yet)",
-}
+KNOWN_GAP: dict[str, str] = {}
 """VFIO exports the drivers need that ours lacks, and where they come."""
 
 

@@ -371,6 +371,52 @@ void vfio_df_close(struct vfio_device_file *df);
 void vfio_device_get_kvm_safe(struct vfio_device *device, struct kvm *kvm);
 void vfio_device_put_kvm(struct vfio_device *device);
 
+/* migration.c: the migration v2 features of VFIO_DEVICE_FEATURE */
+int vfio_ioctl_device_feature_migration(struct vfio_device *device,
+					u32 flags, void __user *arg,
+					size_t argsz);
+int vfio_ioctl_device_feature_mig_device_state(struct vfio_device *device,
+					       u32 flags, void __user *arg,
+					       size_t argsz);
+int vfio_ioctl_device_feature_migration_data_size(struct vfio_device *device,
+						  u32 flags, void __user *arg,
+						  size_t argsz);
+
+/* dma_logging.c: the DMA logging features of VFIO_DEVICE_FEATURE */
+int vfio_ioctl_device_feature_logging_start(struct vfio_device *device,
+					    u32 flags, void __user *arg,
+					    size_t argsz);
+int vfio_ioctl_device_feature_logging_stop(struct vfio_device *device,
+					   u32 flags, void __user *arg,
+					   size_t argsz);
+int vfio_ioctl_device_feature_logging_report(struct vfio_device *device,
+					     u32 flags, void __user *arg,
+					     size_t argsz);
+
+/* debugfs.c */
+#if IS_ENABLED(CONFIG_VFIO_DEBUGFS)
+void vfio_debugfs_create_root(void);
+void vfio_debugfs_remove_root(void);
+void vfio_device_debugfs_init(struct vfio_device *device);
+void vfio_device_debugfs_exit(struct vfio_device *device);
+#else
+static inline void vfio_debugfs_create_root(void)
+{
+}
+
+static inline void vfio_debugfs_remove_root(void)
+{
+}
+
+static inline void vfio_device_debugfs_init(struct vfio_device *device)
+{
+}
+
+static inline void vfio_device_debugfs_exit(struct vfio_device *device)
+{
+}
+#endif
+
 /* iommufd.c */
 #if IS_ENABLED(CONFIG_IOMMUFD)
 int vfio_df_iommufd_bind(struct vfio_device_file *df);

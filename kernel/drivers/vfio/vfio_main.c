@@ -308,6 +308,7 @@ static int vfio_register_dev(struct vfio_device *device,
 		goto remove_group;
 
 	vfio_device_group_register(device);
+	vfio_device_debugfs_init(device);
 	return 0;
 
 remove_group:
@@ -371,6 +372,8 @@ void vfio_unregister_group_dev(struct vfio_device *device)
 	unsigned int asked = 0;
 
 	vfio_device_group_unregister(device);
+	/* Before the device goes: readers of its files are waited for. */
+	vfio_device_debugfs_exit(device);
 	/* The cdev goes too, so no new open can start on either path. */
 	vfio_device_del(device);
 	vfio_device_put_registration(device);
@@ -618,6 +621,27 @@ static long vfio_ioctl_device_feature(struct vfio_device *device,
 	    (feature.flags & VFIO_DEVICE_FEATURE_SET) &&
 	    (feature.flags & VFIO_DEVICE_FEATURE_GET))
 		return -EINVAL;
+
+	switch (feature.flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_MIGRATION:
+		return vfio_ioctl_device_feature_migration(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
+		return vfio_ioctl_device_feature_mig_device_state(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
+		return vfio_ioctl_device_feature_migration_data_size(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+		return vfio_ioctl_device_feature_logging_start(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
+		return vfio_ioctl_device_feature_logging_stop(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+		return vfio_ioctl_device_feature_logging_report(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	}
 
 	if (!device->ops->device_feature)
 		return -ENOTTY;
@@ -1035,6 +1059,7 @@ static int __init vfio_init(void)
 	ret = vfio_cdev_init(vfio_device_class);
 	if (ret)
 		goto destroy_class;
+	vfio_debugfs_create_root();
 	pr_info(DRIVER_DESC "\n");
 	return 0;
 
@@ -1049,6 +1074,7 @@ exit_virqfd:
 
 static void __exit vfio_cleanup(void)
 {
+	vfio_debugfs_remove_root();
 	ida_destroy(&vfio_device_ida);
 	vfio_cdev_cleanup();
 	class_destroy(vfio_device_class);

@@ -14,6 +14,7 @@
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/iova_bitmap.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -29,7 +30,6 @@
 
 struct kvm;
 struct vfio_group;
-struct iova_bitmap;
 struct dentry;
 struct iommufd_ctx;
 struct iommufd_device;

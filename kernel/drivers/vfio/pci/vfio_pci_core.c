@@ -179,6 +179,18 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 		return -EINVAL;
 	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL)
 		return -EINVAL;
+	/* Migration needs all three callbacks and at least STOP_COPY. */
+	if (vdev->vdev.mig_ops &&
+	    (!vdev->vdev.mig_ops->migration_set_state ||
+	     !vdev->vdev.mig_ops->migration_get_state ||
+	     !vdev->vdev.mig_ops->migration_get_data_size ||
+	     !(vdev->vdev.migration_flags & VFIO_MIGRATION_STOP_COPY)))
+		return -EINVAL;
+	if (vdev->vdev.log_ops &&
+	    (!vdev->vdev.log_ops->log_start ||
+	     !vdev->vdev.log_ops->log_stop ||
+	     !vdev->vdev.log_ops->log_read_and_clear))
+		return -EINVAL;
 	if (pci_num_vf(pdev)) {
 		pci_warn(pdev, "cannot bind to a PF with SR-IOV enabled\n");
 		return -EBUSY;
