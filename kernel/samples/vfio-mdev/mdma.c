@@ -248,6 +248,8 @@ struct mdma_state {
 };
 
 static atomic_t mdma_instances = ATOMIC_INIT(0);
+/* The parent's class names the types: mdma-1, mdma-2. */
+static const struct class mdma_class = { .name = MDMA_NAME };
 static struct device *mdma_parent_dev;
 static struct mdev_parent mdma_parent;
 
@@ -1410,10 +1412,14 @@ static int __init mdma_init(void)
 	ret = mdev_register_driver(&mdma_driver);
 	if (ret)
 		return ret;
-	mdma_parent_dev = root_device_register(MDMA_NAME);
+	ret = class_register(&mdma_class);
+	if (ret)
+		goto err_driver;
+	mdma_parent_dev = device_create(&mdma_class, NULL, MKDEV(0, 0), NULL,
+					MDMA_NAME);
 	if (IS_ERR(mdma_parent_dev)) {
 		ret = PTR_ERR(mdma_parent_dev);
-		goto err_driver;
+		goto err_class;
 	}
 	ret = mdev_register_parent(&mdma_parent, mdma_parent_dev, &mdma_driver,
 				   mdma_mdev_types,
@@ -1423,7 +1429,9 @@ static int __init mdma_init(void)
 	return 0;
 
 err_device:
-	root_device_unregister(mdma_parent_dev);
+	device_unregister(mdma_parent_dev);
+err_class:
+	class_unregister(&mdma_class);
 err_driver:
 	mdev_unregister_driver(&mdma_driver);
 	return ret;
@@ -1432,7 +1440,8 @@ err_driver:
 static void __exit mdma_exit(void)
 {
 	mdev_unregister_parent(&mdma_parent);
-	root_device_unregister(mdma_parent_dev);
+	device_unregister(mdma_parent_dev);
+	class_unregister(&mdma_class);
 	mdev_unregister_driver(&mdma_driver);
 }
 

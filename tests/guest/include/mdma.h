@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The mdma sample (kernel/samples/vfio-mdev/mdma.c): loading it for the
+ * module set in use, creating and removing instances, and driving its
+ * registers through a VFIO device fd. Functions return 0 or an errno
+ * (positive) unless they say otherwise.
+ */
+#ifndef VFIO_TEST_MDMA_H
+#define VFIO_TEST_MDMA_H
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "modset.h"
+#include "vfio_test.h"
+
+/* The device's identity and registers (see mdma.c). */
+#define MDMA_VENDOR		0x1234
+#define MDMA_DEVICE		0x6d64
+#define MDMA_ID			0x414d444d
+#define MDMA_SRAM_BASE		0x1000
+
+#define MDMA_REG_ID		0x00
+#define MDMA_REG_SRAM_SIZE	0x04
+#define MDMA_REG_SRC_LO		0x08
+#define MDMA_REG_SRC_HI		0x0c
+#define MDMA_REG_DST_LO		0x10
+#define MDMA_REG_DST_HI		0x14
+#define MDMA_REG_LEN		0x18
+#define MDMA_REG_CMD		0x1c
+#define MDMA_REG_PATTERN	0x20
+#define MDMA_REG_SRAM_OFF	0x24
+#define MDMA_REG_DOORBELL	0x28
+#define MDMA_REG_STATUS		0x2c
+#define MDMA_REG_ERROR		0x30
+#define MDMA_REG_PINNED		0x34
+#define MDMA_REG_COUNT		0x38
+
+#define MDMA_OP_COPY		1
+#define MDMA_OP_FILL		2
+#define MDMA_OP_TO_SRAM		3
+#define MDMA_OP_FROM_SRAM	4
+#define MDMA_CMD_PIN		(1u << 8)
+#define MDMA_CMD_KEEP		(1u << 9)
+
+#define MDMA_STATUS_DONE	(1u << 0)
+#define MDMA_STATUS_ERROR	(1u << 1)
+
+#define MDMA_PARENT		"/sys/class/mdev_bus/mdma"
+#define MDMA_TYPE_4K		"mdma-1"
+#define MDMA_TYPE_16K		"mdma-2"
+#define MDEV_DEVICES		"/sys/bus/mdev/devices"
+
+#define VFIO_OFFSET(index)	((uint64_t)(index) << 40)
+
+static inline int mdma_sh(const char *cmd)
+{
+	int status = system(cmd);
+
+	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : EIO;
+}
+
+/*
+ * Load mdma built for the loaded set, and the mdev bus it needs when the
+ * set did not load it (the kernel's mdev module is modprobed; ours is
+ * part of our set).
+ */
+static inline int mdma_load(void)
+{
+	struct stat st;
+	char cmd[128];
+	const char *set = modset_is("upstream") ? "upstream" : "ours";
+
+	if (stat("/sys/bus/mdev", &st) && !strcmp(set, "upstream") &&
+	    mdma_sh("modprobe mdev"))
+		return EIO;
+	if (stat("/sys/module/mdma", &st)) {
+		snprintf(cmd, sizeof(cmd), "insmod /vfio/%s/samples/mdma.ko",
+			 set);
+		if (mdma_sh(cmd))
+			return EIO;
+	}
+	return 0;
+}
+
+/* Every instance must be removed and every fd closed first. */
+static inline int mdma_unload(void)
+{
+	return mdma_sh("rmmod mdma");
+}
+
+/* Create an instance of @type; its UUID goes to @uuid. */
+static inline int mdma_create(const char *type, char uuid[40])
+{
+	char path[PATH_MAX];
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
+	int ret;
+
+	if (!f)
+		return errno;
+	if (!fgets(uuid, 40, f)) {
+		fclose(f);
+		return EIO;
+	}
+	fclose(f);
+	uuid[strcspn(uuid, "\n")] = 0;
+	snprintf(path, sizeof(path), MDMA_PARENT "/mdev_supported_types/%s/create",
+		 type);
+	ret = sysfs_write(path, uuid);
+	return ret < 0 ? -ret : 0;
+}
+
+static inline int mdma_remove(const char *uuid)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/remove", uuid);
+	ret = sysfs_write(path, "1");
+	return ret < 0 ? -ret : 0;
+}
+
+/* The IOMMU group number of an instance, or -errno. */
+static inline int mdma_group_id(const char *uuid)
+{
+	char path[PATH_MAX], link[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/iommu_group", uuid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	return atoi(basename(link));
+}
+
+/* /dev/vfio/devices/vfioN of an instance. */
+static inline int mdma_cdev_path(const char *uuid, char path[64])
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	int ret = ENOENT;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), MDEV_DEVICES "/%s/vfio-dev", uuid);
+	d = opendir(dir);
+	if (!d)
+		return errno;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "vfio", 4)) {
+			snprintf(path, 64, "/dev/vfio/devices/%.40s",
+				 de->d_name);
+			ret = 0;
+			break;
+		}
+	closedir(d);
+	return ret;
+}
+
+/*
+ * Open an instance through its group, joining @container (whose IOMMU
+ * is set to type1 v2 when @set_iommu). Returns the device fd or -errno;
+ * the group fd goes to *group (or -1).
+ */
+static inline int mdma_open_group(const char *uuid, int container,
+				  bool set_iommu, int *group)
+{
+	int id = mdma_group_id(uuid), fd;
+
+	*group = -1;
+	if (id < 0)
+		return id;
+	*group = vfio_group_open(id);
+	if (*group < 0)
+		return -errno;
+	if (ioctl(*group, VFIO_GROUP_SET_CONTAINER, &container))
+		return -errno;
+	if (set_iommu && ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return -errno;
+	fd = ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, uuid);
+	return fd < 0 ? -errno : fd;
+}
+
+static inline uint32_t mdma_rd(int dev, uint32_t reg)
+{
+	uint32_t v = 0xdeadbeef;
+
+	if (pread(dev, &v, 4, VFIO_OFFSET(VFIO_PCI_BAR0_REGION_INDEX) + reg) != 4)
+		return 0xdeadbeef;
+	return v;
+}
+
+static inline int mdma_wr(int dev, uint32_t reg, uint32_t v)
+{
+	return pwrite(dev, &v, 4, VFIO_OFFSET(VFIO_PCI_BAR0_REGION_INDEX) +
+		      reg) == 4 ? 0 : errno;
+}
+
+/* Program one transfer, ring the doorbell and return STATUS. */
+static inline uint32_t mdma_run(int dev, uint32_t cmd, uint64_t src,
+				uint64_t dst, uint32_t len)
+{
+	mdma_wr(dev, MDMA_REG_SRC_LO, (uint32_t)src);
+	mdma_wr(dev, MDMA_REG_SRC_HI, (uint32_t)(src >> 32));
+	mdma_wr(dev, MDMA_REG_DST_LO, (uint32_t)dst);
+	mdma_wr(dev, MDMA_REG_DST_HI, (uint32_t)(dst >> 32));
+	mdma_wr(dev, MDMA_REG_LEN, len);
+	mdma_wr(dev, MDMA_REG_CMD, cmd);
+	mdma_wr(dev, MDMA_REG_DOORBELL, 1);
+	return mdma_rd(dev, MDMA_REG_STATUS);
+}
+
+static inline void mdma_fill_bytes(uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed);
+}
+
+#endif /* VFIO_TEST_MDMA_H */

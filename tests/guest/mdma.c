@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mdma, our emulated DMA sample (kernel/samples/vfio-mdev/mdma.c), on
+ * type1: an mdev PCI device whose "DMA" goes through vfio_dma_rw() and
+ * vfio_pin_pages(). Round trips, refused IOVAs, and unmapping what the
+ * device holds pinned (the dma_unmap callback).
+ */
+// harness: feature=mdev
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "mdma.h"
+#include "type1.h"
+
+#define IOVA		0x100000ULL
+#define NPAGES		8
+#define PAGE		4096
+
+FIXTURE(mdma) {
+	char uuid[40];
+	int container, group, device;
+	uint8_t *buf;
+};
+
+FIXTURE_SETUP(mdma)
+{
+	self->container = self->group = self->device = -1;
+	self->uuid[0] = 0;
+	ASSERT_EQ(0, mdma_load());
+	ASSERT_EQ(0, mdma_create(MDMA_TYPE_4K, self->uuid));
+	self->container = open(VFIO_CONTAINER_PATH, O_RDWR);
+	ASSERT_LE(0, self->container);
+	self->device = mdma_open_group(self->uuid, self->container, true,
+				       &self->group);
+	ASSERT_LE(0, self->device);
+	self->buf = mmap(NULL, NPAGES * PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, 0, NPAGES * PAGE);
+	ASSERT_EQ(0, map_dma(self->container, self->buf, IOVA, NPAGES * PAGE,
+			     RW));
+}
+
+FIXTURE_TEARDOWN(mdma)
+{
+	if (self->device >= 0)
+		close(self->device);
+	if (self->group >= 0)
+		close(self->group);
+	if (self->container >= 0)
+		close(self->container);
+	if (self->uuid[0])
+		mdma_remove(self->uuid);
+	mdma_unload();
+}
+
+TEST_F(mdma, identity)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfio_region_info region = { .argsz = sizeof(region) };
+	uint16_t ids[2];
+
+	ASSERT_EQ(0, ioctl_errno(self->device, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
+	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
+	ASSERT_EQ(4, pread(self->device, ids, 4,
+			   VFIO_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX)));
+	EXPECT_EQ(MDMA_VENDOR, ids[0]);
+	EXPECT_EQ(MDMA_DEVICE, ids[1]);
+	region.index = VFIO_PCI_BAR0_REGION_INDEX;
+	ASSERT_EQ(0, ioctl_errno(self->device, VFIO_DEVICE_GET_REGION_INFO,
+				 &region));
+	EXPECT_EQ(VFIO_OFFSET(VFIO_PCI_BAR0_REGION_INDEX), region.offset);
+	EXPECT_EQ(8192, region.size);
+	EXPECT_EQ(MDMA_ID, mdma_rd(self->device, MDMA_REG_ID));
+	EXPECT_EQ(4096, mdma_rd(self->device, MDMA_REG_SRAM_SIZE));
+	region.index = VFIO_PCI_NUM_REGIONS;
+	EXPECT_EQ(EINVAL, ioctl_errno(self->device,
+				      VFIO_DEVICE_GET_REGION_INFO, &region));
+}
+
+/* Copy across a page boundary at odd offsets, through dma_rw and pins. */
+static void copy_round_trip(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(mdma) *self, uint32_t flags)
+{
+	uint8_t *src = self->buf + 100, *dst = self->buf + 4 * PAGE + 300;
+	uint32_t len = PAGE + 1000;
+
+	mdma_fill_bytes(src, len, 3);
+	ASSERT_EQ(MDMA_STATUS_DONE,
+		  mdma_run(self->device, MDMA_OP_COPY | flags, IOVA + 100,
+			   IOVA + 4 * PAGE + 300, len));
+	EXPECT_EQ(0, memcmp(src, dst, len));
+	EXPECT_EQ(0, dst[-1]);
+	EXPECT_EQ(0, dst[len]);
+	EXPECT_EQ(1, mdma_rd(self->device, MDMA_REG_COUNT));
+	EXPECT_EQ(0, mdma_rd(self->device, MDMA_REG_PINNED));
+}
+
+TEST_F(mdma, copy_through_dma_rw)
+{
+	copy_round_trip(_metadata, self, 0);
+}
+
+TEST_F(mdma, copy_through_pinned_pages)
+{
+	copy_round_trip(_metadata, self, MDMA_CMD_PIN);
+}
+
+TEST_F(mdma, fill)
+{
+	uint8_t *dst = self->buf + 2 * PAGE;
+
+	mdma_wr(self->device, MDMA_REG_PATTERN, 0xa5a5a5a5);
+	ASSERT_EQ(MDMA_STATUS_DONE,
+		  mdma_run(self->device, MDMA_OP_FILL | MDMA_CMD_PIN, 0,
+			   IOVA + 2 * PAGE, PAGE));
+	for (int i = 0; i < PAGE; i++)
+		ASSERT_EQ(0xa5, dst[i]);
+	EXPECT_EQ(0, dst[PAGE]);
+}
+
+TEST_F(mdma, sram_round_trip)
+{
+	uint8_t *src = self->buf, *dst = self->buf + 3 * PAGE;
+	uint8_t sram[64];
+
+	mdma_fill_bytes(src, 2048, 11);
+	mdma_wr(self->device, MDMA_REG_SRAM_OFF, 512);
+	ASSERT_EQ(MDMA_STATUS_DONE,
+		  mdma_run(self->device, MDMA_OP_TO_SRAM, IOVA, 0, 2048));
+	ASSERT_EQ(sizeof(sram),
+		  pread(self->device, sram, sizeof(sram),
+			VFIO_OFFSET(VFIO_PCI_BAR0_REGION_INDEX) +
+			MDMA_SRAM_BASE + 512));
+	EXPECT_EQ(0, memcmp(src, sram, sizeof(sram)));
+	ASSERT_EQ(MDMA_STATUS_DONE,
+		  mdma_run(self->device, MDMA_OP_FROM_SRAM | MDMA_CMD_PIN, 0,
+			   IOVA + 3 * PAGE, 2048));
+	EXPECT_EQ(0, memcmp(src, dst, 2048));
+	/* Past the end of the SRAM. */
+	EXPECT_EQ(MDMA_STATUS_DONE | MDMA_STATUS_ERROR,
+		  mdma_run(self->device, MDMA_OP_TO_SRAM, IOVA, 0, 4096));
+	EXPECT_EQ(EINVAL, mdma_rd(self->device, MDMA_REG_ERROR));
+}
+
+/* An IOVA outside every mapping: the transfer fails and writes nothing. */
+TEST_F(mdma, unmapped_iova_is_refused)
+{
+	uint8_t *dst = self->buf + PAGE;
+	uint32_t modes[] = { 0, MDMA_CMD_PIN };
+
+	for (unsigned int i = 0; i < 2; i++) {
+		EXPECT_EQ(MDMA_STATUS_DONE | MDMA_STATUS_ERROR,
+			  mdma_run(self->device, MDMA_OP_COPY | modes[i],
+				   IOVA + NPAGES * PAGE, IOVA + PAGE, 64));
+		EXPECT_NE(0, mdma_rd(self->device, MDMA_REG_ERROR));
+		EXPECT_EQ(MDMA_STATUS_DONE | MDMA_STATUS_ERROR,
+			  mdma_run(self->device, MDMA_OP_FILL | modes[i], 0,
+				   IOVA - PAGE, 64));
+		EXPECT_EQ(0, dst[0]);
+	}
+	EXPECT_EQ(0, mdma_rd(self->device, MDMA_REG_COUNT));
+}
+
+/*
+ * The device keeps its pins (MDMA_CMD_KEEP): unmapping the IOVA calls
+ * its dma_unmap, which drops them, and the unmap succeeds; a later
+ * doorbell to that IOVA fails.
+ */
+TEST_F(mdma, unmap_while_pinned)
+{
+	uint64_t unmapped = 0;
+
+	mdma_fill_bytes(self->buf, 256, 5);
+	ASSERT_EQ(MDMA_STATUS_DONE,
+		  mdma_run(self->device,
+			   MDMA_OP_COPY | MDMA_CMD_PIN | MDMA_CMD_KEEP,
+			   IOVA, IOVA + 5 * PAGE, 256));
+	EXPECT_EQ(2, mdma_rd(self->device, MDMA_REG_PINNED));
+	EXPECT_EQ(0, memcmp(self->buf, self->buf + 5 * PAGE, 256));
+	/* Again: the held pins serve it. */
+	ASSERT_EQ(MDMA_STATUS_DONE,
+		  mdma_run(self->device,
+			   MDMA_OP_COPY | MDMA_CMD_PIN | MDMA_CMD_KEEP,
+			   IOVA, IOVA + 5 * PAGE, 256));
+	EXPECT_EQ(2, mdma_rd(self->device, MDMA_REG_PINNED));
+
+	ASSERT_EQ(0, unmap_dma(self->container, IOVA, NPAGES * PAGE, 0,
+			       &unmapped));
+	EXPECT_EQ(NPAGES * PAGE, unmapped);
+	EXPECT_EQ(0, mdma_rd(self->device, MDMA_REG_PINNED));
+	EXPECT_EQ(MDMA_STATUS_DONE | MDMA_STATUS_ERROR,
+		  mdma_run(self->device,
+			   MDMA_OP_COPY | MDMA_CMD_PIN | MDMA_CMD_KEEP,
+			   IOVA, IOVA + 5 * PAGE, 256));
+	EXPECT_EQ(0, mdma_rd(self->device, MDMA_REG_PINNED));
+	EXPECT_EQ(MDMA_STATUS_DONE | MDMA_STATUS_ERROR,
+		  mdma_run(self->device, MDMA_OP_COPY, IOVA, IOVA + 5 * PAGE,
+			   256));
+}
+
+/* Closing the device with pins held gives them back (no leak). */
+TEST_F(mdma, close_while_pinned)
+{
+	ASSERT_EQ(MDMA_STATUS_DONE,
+		  mdma_run(self->device,
+			   MDMA_OP_FILL | MDMA_CMD_PIN | MDMA_CMD_KEEP, 0,
+			   IOVA, 3 * PAGE));
+	EXPECT_EQ(3, mdma_rd(self->device, MDMA_REG_PINNED));
+	close(self->device);
+	self->device = -1;
+	EXPECT_EQ(0, unmap_dma(self->container, IOVA, NPAGES * PAGE, 0, NULL));
+}
+
+TEST_F(mdma, reset_drops_pins_and_registers)
+{
+	ASSERT_EQ(MDMA_STATUS_DONE,
+		  mdma_run(self->device,
+			   MDMA_OP_FILL | MDMA_CMD_PIN | MDMA_CMD_KEEP, 0,
+			   IOVA, PAGE));
+	EXPECT_EQ(1, mdma_rd(self->device, MDMA_REG_PINNED));
+	ASSERT_EQ(0, ioctl_errno(self->device, VFIO_DEVICE_RESET, NULL));
+	EXPECT_EQ(0, mdma_rd(self->device, MDMA_REG_PINNED));
+	EXPECT_EQ(0, mdma_rd(self->device, MDMA_REG_COUNT));
+	EXPECT_EQ(0, mdma_rd(self->device, MDMA_REG_STATUS));
+}
+
+TEST_HARNESS_MAIN
