@@ -8,6 +8,7 @@
 #ifndef VFIO_TEST_MDMA_H
 #define VFIO_TEST_MDMA_H
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -214,6 +215,75 @@ static inline void mdma_fill_bytes(uint8_t *p, size_t len, unsigned int seed)
 {
 	for (size_t i = 0; i < len; i++)
 		p[i] = (uint8_t)(i * 7 + seed);
+}
+
+/*
+ * One instance opened through its group on a type1 v2 container, with
+ * @size bytes of anonymous memory mapped at @iova.
+ */
+struct mdma_t1 {
+	char uuid[40];
+	int container, group, device;
+	uint8_t *buf;
+	size_t size;
+};
+
+static inline void mdma_t1_init(struct mdma_t1 *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->container = t->group = t->device = -1;
+}
+
+/* Returns 0 or an errno; mdma_t1_close() undoes what was done. */
+static inline int mdma_t1_open(struct mdma_t1 *t, const char *type,
+			       uint64_t iova, size_t size)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.iova = iova, .size = size,
+	};
+	int ret;
+
+	mdma_t1_init(t);
+	ret = mdma_load();
+	if (ret)
+		return ret;
+	ret = mdma_create(type, t->uuid);
+	if (ret)
+		return ret;
+	t->container = open(VFIO_CONTAINER_PATH, O_RDWR);
+	if (t->container < 0)
+		return errno;
+	t->device = mdma_open_group(t->uuid, t->container, true, &t->group);
+	if (t->device < 0)
+		return -t->device;
+	t->buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->buf == MAP_FAILED) {
+		t->buf = NULL;
+		return errno;
+	}
+	t->size = size;
+	memset(t->buf, 0, size);
+	map.vaddr = (uintptr_t)t->buf;
+	return ioctl_errno(t->container, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+/* Close the fds, remove the instance; the module stays loaded. */
+static inline void mdma_t1_close(struct mdma_t1 *t)
+{
+	if (t->device >= 0)
+		close(t->device);
+	if (t->group >= 0)
+		close(t->group);
+	if (t->container >= 0)
+		close(t->container);
+	if (t->uuid[0])
+		mdma_remove(t->uuid);
+	if (t->buf)
+		munmap(t->buf, t->size);
+	mdma_t1_init(t);
 }
 
 #endif /* VFIO_TEST_MDMA_H */
