@@ -102,6 +102,65 @@ void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops)
 }
 EXPORT_SYMBOL_GPL(vfio_unregister_iommu_driver);
 
+/*
+ * The no-IOMMU backend: accepted by containers of no-IOMMU groups only,
+ * it translates nothing, so every mapping ioctl is unknown to it.
+ */
+static void *vfio_noiommu_open(unsigned long arg)
+{
+	if (arg != VFIO_NOIOMMU_IOMMU)
+		return ERR_PTR(-EINVAL);
+	if (!capable(CAP_SYS_RAWIO))
+		return ERR_PTR(-EPERM);
+	return NULL;
+}
+
+static void vfio_noiommu_release(void *iommu_data)
+{
+}
+
+static long vfio_noiommu_ioctl(void *iommu_data, unsigned int cmd,
+			       unsigned long arg)
+{
+	if (cmd != VFIO_CHECK_EXTENSION)
+		return -ENOTTY;
+	return vfio_noiommu && arg == VFIO_NOIOMMU_IOMMU;
+}
+
+static int vfio_noiommu_attach_group(void *iommu_data,
+				     struct iommu_group *group,
+				     enum vfio_group_type type)
+{
+	return 0;
+}
+
+static void vfio_noiommu_detach_group(void *iommu_data,
+				      struct iommu_group *group)
+{
+}
+
+static const struct vfio_iommu_driver_ops vfio_noiommu_ops = {
+	.name		= "vfio-noiommu",
+	.owner		= THIS_MODULE,
+	.open		= vfio_noiommu_open,
+	.release	= vfio_noiommu_release,
+	.ioctl		= vfio_noiommu_ioctl,
+	.attach_group	= vfio_noiommu_attach_group,
+	.detach_group	= vfio_noiommu_detach_group,
+};
+
+/*
+ * A container of no-IOMMU groups takes the no-IOMMU backend and nothing
+ * else; any other container takes any backend but that one.
+ */
+static bool vfio_backend_allowed(struct vfio_container *container,
+				 const struct vfio_iommu_driver_ops *ops)
+{
+	if (!IS_ENABLED(CONFIG_VFIO_NOIOMMU))
+		return true;
+	return container->noiommu == (ops == &vfio_noiommu_ops);
+}
+
 static void vfio_container_release(struct kref *kref)
 {
 	struct vfio_container *container =
@@ -145,6 +204,10 @@ static long vfio_container_check_extension(struct vfio_container *container,
 
 	mutex_lock(&vfio_iommu_drivers_lock);
 	list_for_each_entry(driver, &vfio_iommu_drivers, next) {
+		/* An empty container has no kind yet: every backend answers. */
+		if (!list_empty(&container->group_list) &&
+		    !vfio_backend_allowed(container, driver->ops))
+			continue;
 		ret = vfio_backend_check(driver->ops, ext);
 		if (ret > 0)
 			break;
@@ -195,6 +258,8 @@ static long vfio_container_set_iommu(struct vfio_container *container,
 		const struct vfio_iommu_driver_ops *ops = driver->ops;
 		void *data;
 
+		if (!vfio_backend_allowed(container, ops))
+			continue;
 		if (!try_module_get(ops->owner))
 			continue;
 		if (ops->ioctl(NULL, VFIO_CHECK_EXTENSION, arg) <= 0)
@@ -482,10 +547,20 @@ static struct miscdevice vfio_container_dev = {
 
 int vfio_container_init(void)
 {
-	return misc_register(&vfio_container_dev);
+	int ret;
+
+	ret = misc_register(&vfio_container_dev);
+	if (ret || !IS_ENABLED(CONFIG_VFIO_NOIOMMU))
+		return ret;
+	ret = vfio_register_iommu_driver(&vfio_noiommu_ops);
+	if (ret)
+		misc_deregister(&vfio_container_dev);
+	return ret;
 }
 
 void vfio_container_cleanup(void)
 {
+	if (IS_ENABLED(CONFIG_VFIO_NOIOMMU))
+		vfio_unregister_iommu_driver(&vfio_noiommu_ops);
 	misc_deregister(&vfio_container_dev);
 }

@@ -25,6 +25,12 @@ static dev_t vfio_device_devt;
  */
 int vfio_device_add(struct vfio_device *device)
 {
+	/*
+	 * A no-IOMMU device has nothing to bind to an iommufd: it keeps its
+	 * vfio-dev/vfioN entry but gets no cdev.
+	 */
+	if (vfio_device_is_noiommu(device))
+		return device_add(&device->device);
 	device->device.devt = MKDEV(MAJOR(vfio_device_devt), device->index);
 	cdev_init(&device->cdev, &vfio_device_fops);
 	device->cdev.owner = THIS_MODULE;
@@ -37,7 +43,10 @@ int vfio_device_add(struct vfio_device *device)
  */
 void vfio_device_del(struct vfio_device *device)
 {
-	cdev_device_del(&device->cdev, &device->device);
+	if (vfio_device_is_noiommu(device))
+		device_del(&device->device);
+	else
+		cdev_device_del(&device->cdev, &device->device);
 }
 
 /**

@@ -17,6 +17,17 @@
 
 #include "vfio.h"
 
+#if IS_ENABLED(CONFIG_VFIO_NOIOMMU)
+/*
+ * Devices without an IOMMU group get an unprotected no-IOMMU group while
+ * this is set; changing it later leaves existing groups as they are.
+ */
+bool vfio_noiommu __read_mostly;
+module_param_named(enable_unsafe_noiommu_mode, vfio_noiommu, bool, 0644);
+MODULE_PARM_DESC(enable_unsafe_noiommu_mode,
+		 "Give devices without an IOMMU to users, unprotected: no isolation, no DMA translation, no protection of the kernel from the device, not for virtual machines. Needs CAP_SYS_RAWIO to use, and taints the kernel. (default: false)");
+#endif
+
 /*
  * All groups. @lock protects @list and orders group creation and removal
  * against each other; it nests outside every group_lock.
@@ -126,7 +137,11 @@ static int vfio_group_ioctl_set_container(struct vfio_group *group,
 		ret = -EBADFD;		/* neither a container nor an iommufd */
 		goto out_unlock;
 	}
-	ret = iommufd_vfio_compat_ioas_create(iommufd);
+	/* A no-IOMMU group has nothing to translate: no IOAS either. */
+	if (IS_ENABLED(CONFIG_VFIO_NOIOMMU) && group->type == VFIO_NO_IOMMU)
+		ret = iommufd_vfio_compat_set_no_iommu(iommufd);
+	else
+		ret = iommufd_vfio_compat_ioas_create(iommufd);
 	if (ret) {
 		iommufd_ctx_put(iommufd);
 		goto out_unlock;
@@ -175,6 +190,17 @@ static int vfio_df_group_open(struct vfio_device_file *df)
 		spin_unlock(&group->kvm_ref_lock);
 	}
 	df->iommufd = group->iommufd;
+	/*
+	 * An iommufd with a compatibility IOAS means the user expects
+	 * translation, which a no-IOMMU device cannot give.
+	 */
+	if (df->iommufd && vfio_device_is_noiommu(device) &&
+	    !device->open_count &&
+	    (!capable(CAP_SYS_RAWIO) ||
+	     vfio_iommufd_device_has_compat_ioas(device, df->iommufd))) {
+		ret = -EPERM;
+		goto put_kvm;
+	}
 	ret = vfio_df_open(df);
 	if (ret)
 		goto put_kvm;
@@ -188,6 +214,9 @@ static int vfio_df_group_open(struct vfio_device_file *df)
 	smp_store_release(&df->access_granted, true);
 	mutex_unlock(&device->dev_set->lock);
 	mutex_unlock(&group->group_lock);
+	if (group->type == VFIO_NO_IOMMU)
+		dev_warn(device->dev, "vfio-noiommu device opened by user (%s:%d)\n",
+			 current->comm, task_pid_nr(current));
 	return 0;
 
 close:
@@ -491,10 +520,11 @@ static struct vfio_group *vfio_group_find(struct iommu_group *iommu_group)
 }
 
 /*
- * A device exposed through a driver that does its own DMA translation
- * gets a private iommu_group of its own, so the group API still applies.
+ * A device exposed through a driver that does its own DMA translation,
+ * or one no IOMMU covers (no-IOMMU mode), gets a private iommu_group of
+ * its own, so the group API still applies.
  */
-static struct iommu_group *vfio_emulated_iommu_group(struct device *dev)
+static struct iommu_group *vfio_private_iommu_group(struct device *dev)
 {
 	struct iommu_group *iommu_group;
 	int ret;
@@ -517,21 +547,28 @@ static struct iommu_group *vfio_emulated_iommu_group(struct device *dev)
  * @device: the device
  * @type: how its DMA is translated
  *
+ * A device of type VFIO_IOMMU that no IOMMU covers gets a no-IOMMU group
+ * when enable_unsafe_noiommu_mode is set, which taints the kernel.
+ *
  * Return: 0, or -EINVAL for a device without an IOMMU group.
  */
 int vfio_device_set_group(struct vfio_device *device,
 			  enum vfio_group_type type)
 {
-	struct iommu_group *iommu_group;
+	struct iommu_group *iommu_group = NULL;
 	struct vfio_group *group;
 	int ret = 0;
 
 	if (type == VFIO_IOMMU) {
 		iommu_group = iommu_group_get(device->dev);
-		if (!iommu_group)
+		if (!iommu_group && !vfio_noiommu)
 			return -EINVAL;
-	} else {
-		iommu_group = vfio_emulated_iommu_group(device->dev);
+		/* No IOMMU driver claimed the device: it gets no protection. */
+		if (!iommu_group)
+			type = VFIO_NO_IOMMU;
+	}
+	if (!iommu_group) {
+		iommu_group = vfio_private_iommu_group(device->dev);
 		if (IS_ERR(iommu_group))
 			return PTR_ERR(iommu_group);
 	}
@@ -557,6 +594,11 @@ int vfio_device_set_group(struct vfio_device *device,
 	if (ret)
 		return ret;
 	device->group = group;
+	if (type == VFIO_NO_IOMMU) {
+		/* A DMA-capable device goes to a user with nothing in between. */
+		add_taint(TAINT_USER, LOCKDEP_STILL_OK);
+		dev_warn(device->dev, "Adding kernel taint for vfio-noiommu group on device\n");
+	}
 	return 0;
 }
 

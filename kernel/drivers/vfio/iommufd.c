@@ -34,6 +34,9 @@ int vfio_df_iommufd_bind(struct vfio_device_file *df)
 	struct vfio_device *device = df->device;
 
 	lockdep_assert_held(&device->dev_set->lock);
+	/* Nothing to bind: a no-IOMMU device opens without a binding. */
+	if (vfio_device_is_noiommu(device))
+		return 0;
 	return device->ops->bind_iommufd(device, df->iommufd, &df->devid);
 }
 
@@ -46,6 +49,8 @@ void vfio_df_iommufd_unbind(struct vfio_device_file *df)
 	struct vfio_device *device = df->device;
 
 	lockdep_assert_held(&device->dev_set->lock);
+	if (vfio_device_is_noiommu(device))
+		return;
 	if (device->ops->unbind_iommufd)
 		device->ops->unbind_iommufd(device);
 }
@@ -66,11 +71,30 @@ int vfio_iommufd_compat_attach_ioas(struct vfio_device *device,
 	int ret;
 
 	lockdep_assert_held(&device->dev_set->lock);
+	if (vfio_device_is_noiommu(device))
+		return 0;
 	ret = iommufd_vfio_compat_ioas_get_id(ictx, &ioas_id);
 	if (ret)
 		return ret;
 	/* The group path has no way to tell the user the id. */
 	return device->ops->attach_ioas(device, &ioas_id);
+}
+
+/**
+ * vfio_iommufd_device_has_compat_ioas - does @ictx have a compatibility
+ *                                       IOAS?
+ * @device: the device asking (unused but for symmetry with the callers)
+ * @ictx: the iommufd context a group was given as its container
+ *
+ * Return: true when the user created one (IOMMU_VFIO_IOAS, or a
+ * VFIO_SET_IOMMU on the iommufd), i.e. expects DMA translation.
+ */
+bool vfio_iommufd_device_has_compat_ioas(struct vfio_device *device,
+					 struct iommufd_ctx *ictx)
+{
+	u32 ioas_id;
+
+	return !iommufd_vfio_compat_ioas_get_id(ictx, &ioas_id);
 }
 
 /**
@@ -211,3 +235,119 @@ void vfio_iommufd_physical_detach_ioas(struct vfio_device *vdev)
 	vdev->iommufd_attached = false;
 }
 EXPORT_SYMBOL_GPL(vfio_iommufd_physical_detach_ioas);
+
+/*
+ * Emulated devices (mediated devices and the like) have no IOMMU of their
+ * own: they reach user memory through an iommufd access object, which
+ * pins pages and copies on their behalf and tells them when the user
+ * unmaps an IOVA range they may have pinned.
+ */
+static void vfio_emulated_unmap(void *data, unsigned long iova,
+				unsigned long length)
+{
+	struct vfio_device *vdev = data;
+
+	/* vfio_pin_pages() refuses drivers without dma_unmap. */
+	if (vdev->ops->dma_unmap)
+		vdev->ops->dma_unmap(vdev, iova, length);
+}
+
+static const struct iommufd_access_ops vfio_emulated_access_ops = {
+	.needs_pin_pages = 1,
+	.unmap = vfio_emulated_unmap,
+};
+
+/**
+ * vfio_iommufd_emulated_bind - vfio_device_ops.bind_iommufd for a device
+ *                              registered with an emulated IOMMU
+ * @vdev: the device, registered with vfio_register_emulated_iommu_dev()
+ * @ictx: the iommufd context
+ * @out_device_id: receives the id of the device's access object in @ictx
+ *
+ * Creates the access object through which vfio_pin_pages() and
+ * vfio_dma_rw() reach the user's memory once the device is attached.
+ *
+ * Return: 0 or -errno.
+ */
+int vfio_iommufd_emulated_bind(struct vfio_device *vdev,
+			       struct iommufd_ctx *ictx, u32 *out_device_id)
+{
+	struct iommufd_access *access;
+
+	lockdep_assert_held(&vdev->dev_set->lock);
+	access = iommufd_access_create(ictx, &vfio_emulated_access_ops, vdev,
+				       out_device_id);
+	if (IS_ERR(access))
+		return PTR_ERR(access);
+	vdev->iommufd_access = access;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_emulated_bind);
+
+/**
+ * vfio_iommufd_emulated_unbind - vfio_device_ops.unbind_iommufd for a
+ *                                device registered with an emulated IOMMU
+ * @vdev: the device; its access object is detached and destroyed
+ *
+ * The driver's close_device() has run, so it holds no pins any more.
+ */
+void vfio_iommufd_emulated_unbind(struct vfio_device *vdev)
+{
+	lockdep_assert_held(&vdev->dev_set->lock);
+	if (!vdev->iommufd_access)
+		return;
+	iommufd_access_destroy(vdev->iommufd_access);
+	vdev->iommufd_access = NULL;
+	vdev->iommufd_attached = false;
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_emulated_unbind);
+
+/**
+ * vfio_iommufd_emulated_attach_ioas - vfio_device_ops.attach_ioas for a
+ *                                     device registered with an emulated
+ *                                     IOMMU
+ * @vdev: a bound device
+ * @pt_id: the IOAS to reach user memory through; an access object has no
+ *         hardware page table, so a HWPT id fails (-ENOENT, as iommufd
+ *         answers) and @pt_id is not changed
+ *
+ * An attached device has its IOAS replaced.
+ *
+ * Return: 0 or -errno.
+ */
+int vfio_iommufd_emulated_attach_ioas(struct vfio_device *vdev, u32 *pt_id)
+{
+	int ret;
+
+	lockdep_assert_held(&vdev->dev_set->lock);
+	if (WARN_ON(!vdev->iommufd_access))
+		return -EINVAL;
+	if (vdev->iommufd_attached)
+		ret = iommufd_access_replace(vdev->iommufd_access, *pt_id);
+	else
+		ret = iommufd_access_attach(vdev->iommufd_access, *pt_id);
+	if (ret)
+		return ret;
+	vdev->iommufd_attached = true;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_emulated_attach_ioas);
+
+/**
+ * vfio_iommufd_emulated_detach_ioas - vfio_device_ops.detach_ioas for a
+ *                                     device registered with an emulated
+ *                                     IOMMU
+ * @vdev: a bound device; nothing happens when it is not attached
+ *
+ * iommufd first asks the driver (through dma_unmap) to drop what it has
+ * pinned in the IOAS; afterwards vfio_pin_pages() and vfio_dma_rw() fail.
+ */
+void vfio_iommufd_emulated_detach_ioas(struct vfio_device *vdev)
+{
+	lockdep_assert_held(&vdev->dev_set->lock);
+	if (WARN_ON(!vdev->iommufd_access) || !vdev->iommufd_attached)
+		return;
+	iommufd_access_detach(vdev->iommufd_access);
+	vdev->iommufd_attached = false;
+}
+EXPORT_SYMBOL_GPL(vfio_iommufd_emulated_detach_ioas);

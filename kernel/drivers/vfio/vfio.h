@@ -148,6 +148,19 @@ struct vfio_device_file {
 };
 
 /* group.c */
+#if IS_ENABLED(CONFIG_VFIO_NOIOMMU)
+extern bool vfio_noiommu;
+#else
+#define vfio_noiommu false
+#endif
+
+/* Is @vdev in a no-IOMMU group (no translation, no isolation at all)? */
+static inline bool vfio_device_is_noiommu(struct vfio_device *vdev)
+{
+	return IS_ENABLED(CONFIG_VFIO_NOIOMMU) &&
+	       vdev->group->type == VFIO_NO_IOMMU;
+}
+
 int vfio_device_set_group(struct vfio_device *device,
 			  enum vfio_group_type type);
 void vfio_device_remove_group(struct vfio_device *device);
@@ -208,6 +221,8 @@ int vfio_df_iommufd_bind(struct vfio_device_file *df);
 void vfio_df_iommufd_unbind(struct vfio_device_file *df);
 int vfio_iommufd_compat_attach_ioas(struct vfio_device *device,
 				    struct iommufd_ctx *ictx);
+bool vfio_iommufd_device_has_compat_ioas(struct vfio_device *device,
+					 struct iommufd_ctx *ictx);
 #else
 static inline int vfio_df_iommufd_bind(struct vfio_device_file *df)
 {
@@ -222,6 +237,13 @@ static inline int vfio_iommufd_compat_attach_ioas(struct vfio_device *device,
 						  struct iommufd_ctx *ictx)
 {
 	return -EOPNOTSUPP;
+}
+
+static inline bool
+vfio_iommufd_device_has_compat_ioas(struct vfio_device *device,
+				    struct iommufd_ctx *ictx)
+{
+	return false;
 }
 #endif
 

@@ -12,6 +12,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>
 #include <linux/idr.h>
+#include <linux/iommufd.h>
 #if IS_ENABLED(CONFIG_KVM)
 #include <linux/kvm_host.h>
 #endif
@@ -295,7 +296,7 @@ static int vfio_register_dev(struct vfio_device *device,
 	 * A device behind an IOMMU that cannot keep DMA coherent would let
 	 * a user read stale data: refuse it, as the uAPI promises coherency.
 	 */
-	if (type == VFIO_IOMMU &&
+	if (type == VFIO_IOMMU && !vfio_device_is_noiommu(device) &&
 	    !device_iommu_capable(device->dev, IOMMU_CAP_CACHE_COHERENCY)) {
 		ret = -EINVAL;
 		goto remove_group;
@@ -830,15 +831,28 @@ static bool vfio_device_is_open(struct vfio_device *device)
 int vfio_pin_pages(struct vfio_device *device, dma_addr_t iova,
 		   int npage, int prot, struct page **pages)
 {
+	int ret;
+
 	if (!pages || npage <= 0 || WARN_ON(!vfio_device_is_open(device)))
 		return -EINVAL;
 	/* Only a driver that hears about unmaps may keep pages pinned. */
 	if (!device->ops->dma_unmap)
 		return -EINVAL;
-	if (!vfio_device_has_container(device))
+	if (vfio_device_has_container(device))
+		return vfio_device_container_pin_pages(device, iova, npage,
+						       prot, pages);
+	if (!device->iommufd_access || iova > ULONG_MAX)
 		return -EINVAL;
-	return vfio_device_container_pin_pages(device, iova, npage, prot,
-					       pages);
+	/*
+	 * Whole pages from the one holding @iova: the caller finds its data
+	 * at pages[0] + offset_in_page(iova), as on the container path.
+	 */
+	ret = iommufd_access_pin_pages(device->iommufd_access,
+				       ALIGN_DOWN(iova, PAGE_SIZE),
+				       (unsigned long)npage * PAGE_SIZE, pages,
+				       (prot & IOMMU_WRITE) ?
+				       IOMMUFD_ACCESS_RW_WRITE : 0);
+	return ret ? ret : npage;
 }
 EXPORT_SYMBOL(vfio_pin_pages);
 
@@ -853,8 +867,14 @@ void vfio_unpin_pages(struct vfio_device *device, dma_addr_t iova,
 {
 	if (WARN_ON(!vfio_device_is_open(device)))
 		return;
-	if (vfio_device_has_container(device))
+	if (vfio_device_has_container(device)) {
 		vfio_device_container_unpin_pages(device, iova, npage);
+		return;
+	}
+	if (device->iommufd_access && !WARN_ON(iova > ULONG_MAX))
+		iommufd_access_unpin_pages(device->iommufd_access,
+					   ALIGN_DOWN(iova, PAGE_SIZE),
+					   (unsigned long)npage * PAGE_SIZE);
 }
 EXPORT_SYMBOL(vfio_unpin_pages);
 
@@ -866,16 +886,27 @@ EXPORT_SYMBOL(vfio_unpin_pages);
  * @len: bytes to copy
  * @write: true to copy @data to the user's memory
  *
+ * May be called from a kernel thread (a driver's work item): the copy
+ * then goes through the user's mm rather than current's.
+ *
  * Return: 0 or -errno.
  */
 int vfio_dma_rw(struct vfio_device *device, dma_addr_t iova, void *data,
 		size_t len, bool write)
 {
+	unsigned int flags = write ? IOMMUFD_ACCESS_RW_WRITE : 0;
+
 	if (!data || !len || !vfio_device_is_open(device))
 		return -EINVAL;
-	if (!vfio_device_has_container(device))
+	if (vfio_device_has_container(device))
+		return vfio_device_container_dma_rw(device, iova, data, len,
+						    write);
+	if (!device->iommufd_access || iova > ULONG_MAX)
 		return -EINVAL;
-	return vfio_device_container_dma_rw(device, iova, data, len, write);
+	if (!current->mm)
+		flags |= IOMMUFD_ACCESS_RW_KTHREAD;
+	return iommufd_access_rw(device->iommufd_access, iova, data, len,
+				 flags);
 }
 EXPORT_SYMBOL(vfio_dma_rw);
 

@@ -203,9 +203,8 @@ struct vfio_device_ops {
  * them against its own state.
  */
 struct vfio_migration_ops {
-	struct file *(*migration_set_state)(
-		struct vfio_device *device,
-		enum vfio_device_mig_state new_state);
+	struct file *(*migration_set_state)(struct vfio_device *device,
+					    enum vfio_device_mig_state new_state);
 	int (*migration_get_state)(struct vfio_device *device,
 				   enum vfio_device_mig_state *curr_state);
 	int (*migration_get_data_size)(struct vfio_device *device,
