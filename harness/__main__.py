@@ -96,8 +96,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
         raise HarnessError(f"{directory} is not a directory")
     w = build(args.flavour)
     image = build_image(w.kernel, w.modules, w.programs,
-                        w.layout.work / "initramfs-exec.cpio", directory,
-                        w.samples)
+                        w.layout.work / "initramfs-exec.cpio", directory)
     # A console log of its own per run: two execs must not share one.
     with w.guest(f"exec-{os.getpid()}", args.machine, image=image) as guest:
         guest.use_modules(args.modset)

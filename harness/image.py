@@ -6,7 +6,6 @@ Layout inside the guest:
   /lib/modules/<release>/       the kernel's own modules (upstream set)
   /vfio/ours/*.ko, order        our modules and their load order
   /vfio/upstream/order          the same module names, loaded by modprobe
-  /vfio/<set>/samples/*.ko      our sample drivers built for each set
   /tests/                       guest test programs
   /host/                        files the user adds (`harness exec`)
 """
@@ -59,8 +58,7 @@ def upstream_names(kernel: Kernel, ours: Modules) -> list[str]:
 
 
 def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
-                output: Path, extra: Path | None = None,
-                samples: dict[str, Path] | None = None) -> Path:
+                output: Path, extra: Path | None = None) -> Path:
     archive = Archive()
     for d in ("proc", "sys", "dev", "tmp", "run", "root", "etc"):
         archive.directory(d)
@@ -81,12 +79,6 @@ def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
     for modset, names in orders.items():
         archive.file(modsets.order_path(modset).lstrip("/"),
                      "\n".join(names).encode() + b"\n")
-    for modset, directory in sorted((samples or {}).items()):
-        dest = modsets.samples_dir(modset).lstrip("/")
-        archive.directory(modsets.guest_dir(modset).lstrip("/"))
-        archive.directory(dest)
-        for ko in sorted(directory.glob("*.ko")):
-            archive.file(f"{dest}/{ko.name}", ko.read_bytes())
     archive.directory("tests")
     for name, binary in sorted(programs.items()):
         archive.file(f"tests/{name}", binary.read_bytes(), 0o755)

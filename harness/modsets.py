@@ -11,7 +11,6 @@ the way a set is loaded are written down once.
 Inside the guest (laid out by harness/image.py, read by images/vfio-modset):
   /vfio/<set>/order     the set's module names in load order
   /vfio/ours/<name>.ko  our modules (upstream's come from /lib/modules)
-  /vfio/<set>/samples/  our sample drivers, built against <set>'s headers
 """
 
 from __future__ import annotations
@@ -58,12 +57,6 @@ def guest_dir(modset: str) -> str:
 def order_path(modset: str) -> str:
     """The guest file listing `modset`'s modules in load order."""
     return f"{guest_dir(modset)}/order"
-
-
-def samples_dir(modset: str) -> str:
-    """The guest directory of our sample drivers built for `modset`
-    (harness/samples.py): tests load them on demand."""
-    return f"{guest_dir(modset)}/samples"
 
 
 def load_command(modset: str) -> str:

@@ -110,11 +110,6 @@ class Layout:
         return self.work / "ours"
 
     @property
-    def samples(self) -> Path:
-        """Our sample drivers, one build per module set."""
-        return self.work / "samples"
-
-    @property
     def programs(self) -> Path:
         return self.work / "programs"
 

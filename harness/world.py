@@ -6,7 +6,7 @@ import os
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from .kernel import Kernel, ensure_kernel
 from .modules import Modules, build_ours
 from .paths import Layout, cache_root, results_dir, source_version
 from .programs import build_programs
-from .samples import build_samples
 from .progress import note
 from .topology import DEFAULT_MACHINE, load
 
@@ -44,8 +43,6 @@ class World:
     programs: dict[str, Path]
     image: Path
     accel: str
-    samples: dict[str, Path] = field(default_factory=dict)
-    """Our sample drivers: module set -> directory of .ko files."""
 
     def guest(self, name: str, machine: str = DEFAULT_MACHINE,
               append: tuple[str, ...] = (), image: Path | None = None
@@ -75,8 +72,7 @@ class World:
                 "modules": [str(self.modules.directory), self.modules.order,
                             self.modules.kunit],
                 "programs": {k: str(v) for k, v in self.programs.items()},
-                "image": str(self.image), "accel": self.accel,
-                "samples": {k: str(v) for k, v in self.samples.items()}}
+                "image": str(self.image), "accel": self.accel}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> World:
@@ -86,8 +82,7 @@ class World:
         return cls(lay, Kernel(lay, data["release"]),
                    Modules(Path(directory), list(order), list(kunit)),
                    {k: Path(v) for k, v in data["programs"].items()},
-                   Path(data["image"]), data["accel"],
-                   {k: Path(v) for k, v in data.get("samples", {}).items()})
+                   Path(data["image"]), data["accel"])
 
 
 def layout(flavour: str = "default") -> Layout:
@@ -100,12 +95,10 @@ def build(flavour: str = "default", extra: Path | None = None,
     lay = layout(flavour)
     kernel = ensure_kernel(lay, force=force_kernel)
     modules = build_ours(kernel, lay.ours)
-    samples = build_samples(kernel, lay.ours, lay.samples)
     programs = build_programs(lay)
-    image = build_image(kernel, modules, programs, lay.initramfs, extra,
-                        samples)
+    image = build_image(kernel, modules, programs, lay.initramfs, extra)
     return World(lay, kernel, modules, programs, image,
-                 choose_accel(lay, kernel, image), samples)
+                 choose_accel(lay, kernel, image))
 
 
 def _probe_kvm(kernel: Kernel, image: Path) -> tuple[bool, str]:
