@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BuildError
@@ -32,11 +32,14 @@ KUNIT_SUFFIX = "_kunit"
 
 @dataclass(frozen=True)
 class Modules:
-    """Our built modules: the set in load order, and the KUnit modules."""
+    """Our built modules: the set in load order, the KUnit modules, and
+    the external modules (harness/external.py) built for each set:
+    modset -> module name -> .ko."""
 
     directory: Path
     order: list[str]
     kunit: list[str]
+    extra: dict[str, dict[str, Path]] = field(default_factory=dict)
 
     def path(self, name: str) -> Path:
         return self.directory / f"{name}.ko"
