@@ -44,17 +44,6 @@
 #include <linux/vfio.h>
 #include <linux/xarray.h>
 
-/*
- * The build says which <linux/vfio.h> it means this object to use; a
- * header found by the wrong include order fails here, not at run time.
- */
-#if defined(MDMA_WANT_CLEAN_ROOM) && !defined(VFIO_CLEAN_ROOM_API)
-#error "mdma: built for the clean-room set, but got the kernel's linux/vfio.h"
-#endif
-#if defined(MDMA_WANT_KERNEL_VFIO) && defined(VFIO_CLEAN_ROOM_API)
-#error "mdma: built for the kernel's set, but got the clean-room linux/vfio.h"
-#endif
-
 #define MDMA_NAME		"mdma"
 #define MDMA_VENDOR		0x1234
 #define MDMA_DEVICE		0x6d64

@@ -9,9 +9,8 @@
 #define VFIO_TEST_MDMA_H
 
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
+#include "mdev_test.h"
 #include "modset.h"
 #include "vfio_test.h"
 
@@ -47,115 +46,47 @@
 #define MDMA_STATUS_DONE	(1u << 0)
 #define MDMA_STATUS_ERROR	(1u << 1)
 
-#define MDMA_PARENT		"/sys/class/mdev_bus/mdma"
 #define MDMA_TYPE_4K		"mdma-1"
 #define MDMA_TYPE_16K		"mdma-2"
-#define MDEV_DEVICES		"/sys/bus/mdev/devices"
 
 #define VFIO_OFFSET(index)	((uint64_t)(index) << 40)
 
-static inline int mdma_sh(const char *cmd)
-{
-	int status = system(cmd);
-
-	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : EIO;
-}
-
 /*
- * Load mdma built for the loaded set, and the mdev bus it needs when the
- * set did not load it (the kernel's mdev module is modprobed; ours is
- * part of our set).
+ * Load mdma built for the loaded set (images/vfio-modset extra), and the
+ * kernel's mdev bus first when the upstream set did not load it.
  */
 static inline int mdma_load(void)
 {
-	struct stat st;
-	char cmd[128];
-	const char *set = modset_is("upstream") ? "upstream" : "ours";
-
-	if (stat("/sys/bus/mdev", &st) && !strcmp(set, "upstream") &&
-	    mdma_sh("modprobe mdev"))
+	if (access("/sys/bus/mdev", F_OK) && modset_is("upstream") &&
+	    system("modprobe mdev"))
 		return EIO;
-	if (stat("/sys/module/mdma", &st)) {
-		snprintf(cmd, sizeof(cmd), "insmod /vfio/%s/samples/mdma.ko",
-			 set);
-		if (mdma_sh(cmd))
-			return EIO;
-	}
-	return 0;
+	return -mdev_load("mdma");
 }
 
 /* Every instance must be removed and every fd closed first. */
 static inline int mdma_unload(void)
 {
-	return mdma_sh("rmmod mdma");
+	return -mdev_unload("mdma");
 }
 
-/* Create an instance of @type; its UUID goes to @uuid. */
+/* Create an instance of @type with a fresh UUID, written to @uuid. */
 static inline int mdma_create(const char *type, char uuid[40])
 {
-	char path[PATH_MAX];
-	FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
-	int ret;
+	static unsigned int n;
 
-	if (!f)
-		return errno;
-	if (!fgets(uuid, 40, f)) {
-		fclose(f);
-		return EIO;
-	}
-	fclose(f);
-	uuid[strcspn(uuid, "\n")] = 0;
-	snprintf(path, sizeof(path), MDMA_PARENT "/mdev_supported_types/%s/create",
-		 type);
-	ret = sysfs_write(path, uuid);
-	return ret < 0 ? -ret : 0;
+	mdev_uuid(0x6d00 + n++, uuid);
+	return -mdev_create(type, uuid);
 }
 
 static inline int mdma_remove(const char *uuid)
 {
-	char path[PATH_MAX];
-	int ret;
-
-	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/remove", uuid);
-	ret = sysfs_write(path, "1");
-	return ret < 0 ? -ret : 0;
-}
-
-/* The IOMMU group number of an instance, or -errno. */
-static inline int mdma_group_id(const char *uuid)
-{
-	char path[PATH_MAX], link[PATH_MAX];
-	ssize_t n;
-
-	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/iommu_group", uuid);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -errno;
-	link[n] = 0;
-	return atoi(basename(link));
+	return -mdev_remove(uuid);
 }
 
 /* /dev/vfio/devices/vfioN of an instance. */
 static inline int mdma_cdev_path(const char *uuid, char path[64])
 {
-	char dir[PATH_MAX];
-	struct dirent *de;
-	int ret = ENOENT;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), MDEV_DEVICES "/%s/vfio-dev", uuid);
-	d = opendir(dir);
-	if (!d)
-		return errno;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "vfio", 4)) {
-			snprintf(path, 64, "/dev/vfio/devices/%.40s",
-				 de->d_name);
-			ret = 0;
-			break;
-		}
-	closedir(d);
-	return ret;
+	return -mdev_cdev_path(uuid, path);
 }
 
 /*
@@ -166,7 +97,7 @@ static inline int mdma_cdev_path(const char *uuid, char path[64])
 static inline int mdma_open_group(const char *uuid, int container,
 				  bool set_iommu, int *group)
 {
-	int id = mdma_group_id(uuid), fd;
+	int id = mdev_iommu_group(uuid), fd;
 
 	*group = -1;
 	if (id < 0)
