@@ -94,7 +94,8 @@ struct vfio_container;
  *                        while the group is open no device can be bound
  * @container_next: link in @container's group list, under the
  *                  container's group_lock
- * @container_users: 1 for the attachment plus one per open device file
+ * @container_users: 1 for the attachment plus one per open device file;
+ *                   container.c alone reads and writes it
  * @device_lock: protects @device_list
  * @device_list: registered devices, linked by vfio_device.group_next
  * @kvm_ref_lock: protects @kvm against vfio_file_set_kvm()
@@ -183,6 +184,7 @@ int vfio_container_attach_group(struct vfio_container *container,
 				struct vfio_group *group);
 void vfio_group_detach_container(struct vfio_group *group);
 int vfio_group_use_container(struct vfio_group *group);
+bool vfio_group_container_busy(struct vfio_group *group);
 void vfio_group_unuse_container(struct vfio_group *group);
 void vfio_device_container_register(struct vfio_device *device);
 void vfio_device_container_unregister(struct vfio_device *device);
@@ -204,8 +206,6 @@ void vfio_virqfd_exit(void);
 
 /* vfio_main.c */
 extern const struct file_operations vfio_device_fops;
-struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
-					      char *name);
 bool vfio_device_try_get_registration(struct vfio_device *device);
 void vfio_device_put_registration(struct vfio_device *device);
 struct vfio_device_file *

@@ -391,31 +391,6 @@ EXPORT_SYMBOL_GPL(vfio_unregister_group_dev);
 
 /* --- device files ----------------------------------------------------- */
 
-struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
-					      char *name)
-{
-	struct vfio_device *device, *found = ERR_PTR(-ENODEV);
-	int ret;
-
-	mutex_lock(&group->device_lock);
-	list_for_each_entry(device, &group->device_list, group_next) {
-		if (device->ops->match)
-			ret = device->ops->match(device, name);
-		else
-			ret = !strcmp(dev_name(device->dev), name);
-		if (ret < 0) {
-			found = ERR_PTR(ret);
-			break;
-		}
-		if (ret && vfio_device_try_get_registration(device)) {
-			found = device;
-			break;
-		}
-	}
-	mutex_unlock(&group->device_lock);
-	return found;
-}
-
 /**
  * vfio_allocate_device_file - the per-file state of a device file
  * @device: the device
