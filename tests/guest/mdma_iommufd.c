@@ -7,6 +7,10 @@
  * it holds pinned calls its dma_unmap.
  */
 // harness: feature=iommufd
+// mdma imports vfio_mig_get_next_state() and vfio_combine_iova_ranges(),
+// which our vfio exports from the mig branch on; with mdev and mig merged,
+// every mdma case passes on ours. Drop this note when mig lands.
+// xfail(ours): mdma needs our migration/DMA-logging exports (branch mig)
 #include "kselftest_harness.h"
 #include "iommufd_test.h"
 #include "mdma.h"
@@ -15,14 +19,14 @@
 #define NPAGES		8
 #define PAGE		4096
 
-FIXTURE(cdev) {
+FIXTURE(mdma_cdev) {
 	char uuid[40];
 	int iommufd, device;
 	uint32_t devid, ioas;
 	uint8_t *buf;
 };
 
-FIXTURE_SETUP(cdev)
+FIXTURE_SETUP(mdma_cdev)
 {
 	char path[64];
 	uint32_t pt;
@@ -51,7 +55,7 @@ FIXTURE_SETUP(cdev)
 			      NPAGES * PAGE));
 }
 
-FIXTURE_TEARDOWN(cdev)
+FIXTURE_TEARDOWN(mdma_cdev)
 {
 	if (self->device >= 0)
 		close(self->device);
@@ -65,7 +69,7 @@ FIXTURE_TEARDOWN(cdev)
 }
 
 static void copy_round_trip(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(cdev) *self, uint32_t flags)
+			    FIXTURE_DATA(mdma_cdev) *self, uint32_t flags)
 {
 	uint8_t *src = self->buf + 300, *dst = self->buf + 3 * PAGE + 5;
 	uint32_t len = 2 * PAGE;
@@ -79,17 +83,17 @@ static void copy_round_trip(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, mdma_rd(self->device, MDMA_REG_PINNED));
 }
 
-TEST_F(cdev, copy_through_dma_rw)
+TEST_F(mdma_cdev, copy_through_dma_rw)
 {
 	copy_round_trip(_metadata, self, 0);
 }
 
-TEST_F(cdev, copy_through_pinned_pages)
+TEST_F(mdma_cdev, copy_through_pinned_pages)
 {
 	copy_round_trip(_metadata, self, MDMA_CMD_PIN);
 }
 
-TEST_F(cdev, unmapped_iova_is_refused)
+TEST_F(mdma_cdev, unmapped_iova_is_refused)
 {
 	uint32_t modes[] = { 0, MDMA_CMD_PIN };
 
@@ -102,7 +106,7 @@ TEST_F(cdev, unmapped_iova_is_refused)
 	EXPECT_EQ(0, mdma_rd(self->device, MDMA_REG_COUNT));
 }
 
-TEST_F(cdev, unmap_while_pinned)
+TEST_F(mdma_cdev, unmap_while_pinned)
 {
 	mdma_fill_bytes(self->buf, 128, 1);
 	ASSERT_EQ(MDMA_STATUS_DONE,
@@ -122,7 +126,7 @@ TEST_F(cdev, unmap_while_pinned)
 }
 
 /* Detaching drops the pins too: the access loses its IOAS. */
-TEST_F(cdev, detach_while_pinned)
+TEST_F(mdma_cdev, detach_while_pinned)
 {
 	ASSERT_EQ(MDMA_STATUS_DONE,
 		  mdma_run(self->device,

