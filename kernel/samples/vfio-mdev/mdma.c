@@ -29,8 +29,12 @@
  *   0x30 ERROR     RO  the errno of the last failed transfer
  *   0x34 PINNED    RO  pages the device holds pinned
  *   0x38 COUNT     RO  transfers completed
+ *
+ * Each doorbell, done or failed, raises the device's one MSI vector
+ * (VFIO_PCI_MSI_IRQ_INDEX, an eventfd the user sets with SET_IRQS).
  */
 #include <linux/anon_inodes.h>
+#include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/interval_tree.h>
@@ -58,6 +62,7 @@
 #define MDMA_MAX_LEN		SZ_64K
 #define MDMA_MAX_PINS		32
 #define MDMA_LOG_RANGES		4
+#define MDMA_MSI_CAP		0x50
 
 enum mdma_reg {
 	MDMA_REG_ID		= 0x00,
@@ -215,6 +220,7 @@ struct mdma_migf {
  * @log_ranges: the ranges DMA logging tracks, @nlog_ranges of them
  * @nlog_ranges: entries used in @log_ranges
  * @dirty: page numbers (IOVA >> PAGE_SHIFT) written while logging
+ * @msi_trigger: the eventfd of the "done" MSI vector, or NULL
  */
 struct mdma_state {
 	struct vfio_device vdev;
@@ -234,6 +240,7 @@ struct mdma_state {
 	} log_ranges[MDMA_LOG_RANGES];
 	unsigned int nlog_ranges;
 	struct xarray dirty;
+	struct eventfd_ctx *msi_trigger;
 };
 
 static atomic_t mdma_instances = ATOMIC_INIT(0);
@@ -261,13 +268,18 @@ static void mdma_config_init(struct mdma_state *m)
 	memset(c, 0, MDMA_CONFIG_SIZE);
 	put_unaligned_le16(MDMA_VENDOR, c + PCI_VENDOR_ID);
 	put_unaligned_le16(MDMA_DEVICE, c + PCI_DEVICE_ID);
-	put_unaligned_le16(PCI_STATUS_DEVSEL_MEDIUM, c + PCI_STATUS);
+	put_unaligned_le16(PCI_STATUS_DEVSEL_MEDIUM | PCI_STATUS_CAP_LIST,
+			   c + PCI_STATUS);
 	put_unaligned_le32(MDMA_CLASS << 8 | 0x01, c + PCI_CLASS_REVISION);
 	put_unaligned_le32(PCI_BASE_ADDRESS_SPACE_MEMORY |
 			   PCI_BASE_ADDRESS_MEM_TYPE_32,
 			   c + PCI_BASE_ADDRESS_0);
 	put_unaligned_le16(MDMA_VENDOR, c + PCI_SUBSYSTEM_VENDOR_ID);
 	put_unaligned_le16(MDMA_DEVICE, c + PCI_SUBSYSTEM_ID);
+	/* One MSI vector, 32-bit address: the "done" interrupt. */
+	c[PCI_CAPABILITY_LIST] = MDMA_MSI_CAP;
+	c[MDMA_MSI_CAP + PCI_CAP_LIST_ID] = PCI_CAP_ID_MSI;
+	c[MDMA_MSI_CAP + PCI_CAP_LIST_NEXT] = 0;
 }
 
 static void mdma_config_write(struct mdma_state *m, u32 off, u32 val,
@@ -295,6 +307,19 @@ static void mdma_config_write(struct mdma_state *m, u32 off, u32 val,
 	case PCI_INTERRUPT_LINE:
 		if (size == 1)
 			c[off] = val;
+		break;
+	case MDMA_MSI_CAP + PCI_MSI_FLAGS:
+		if (size == 2)
+			put_unaligned_le16(val & PCI_MSI_FLAGS_ENABLE,
+					   c + off);
+		break;
+	case MDMA_MSI_CAP + PCI_MSI_ADDRESS_LO:
+		if (size == 4)
+			put_unaligned_le32(val & ~3U, c + off);
+		break;
+	case MDMA_MSI_CAP + PCI_MSI_DATA_32:
+		if (size == 2)
+			put_unaligned_le16(val, c + off);
 		break;
 	default:
 		/* Everything else is read-only. */
@@ -505,6 +530,8 @@ static void mdma_doorbell(struct mdma_state *m)
 		m->regs.error = 0;
 		m->regs.count++;
 	}
+	if (m->msi_trigger)
+		eventfd_signal(m->msi_trigger);
 }
 
 /* --- BAR0 ----------------------------------------------------------------- */
@@ -1146,6 +1173,92 @@ static const struct vfio_log_ops mdma_log_ops = {
 	.log_read_and_clear = mdma_log_read_and_clear,
 };
 
+/* --- interrupts ----------------------------------------------------------- */
+
+static int mdma_num_irqs(unsigned int index)
+{
+	return index == VFIO_PCI_MSI_IRQ_INDEX ? 1 : 0;
+}
+
+/* Caller holds m->lock. */
+static void mdma_msi_release(struct mdma_state *m)
+{
+	if (m->msi_trigger) {
+		eventfd_ctx_put(m->msi_trigger);
+		m->msi_trigger = NULL;
+	}
+}
+
+/* Caller holds m->lock; @data holds what the flags say it holds. */
+static int mdma_set_msi_trigger(struct mdma_state *m, struct vfio_irq_set *hdr,
+				void *data)
+{
+	u32 type = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	struct eventfd_ctx *ctx;
+	s32 fd;
+
+	if (type == VFIO_IRQ_SET_DATA_NONE && !hdr->count) {
+		mdma_msi_release(m);
+		return 0;
+	}
+	if (type == VFIO_IRQ_SET_DATA_NONE ||
+	    (type == VFIO_IRQ_SET_DATA_BOOL && *(u8 *)data)) {
+		/* A loopback: signal the vector now. */
+		if (m->msi_trigger)
+			eventfd_signal(m->msi_trigger);
+		return 0;
+	}
+	if (type == VFIO_IRQ_SET_DATA_BOOL)
+		return 0;
+
+	fd = *(s32 *)data;
+	if (fd < 0) {
+		mdma_msi_release(m);
+		return 0;
+	}
+	ctx = eventfd_ctx_fdget(fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	mdma_msi_release(m);
+	m->msi_trigger = ctx;
+	return 0;
+}
+
+static int mdma_set_irqs(struct mdma_state *m, unsigned long arg)
+{
+	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
+	struct vfio_irq_set hdr;
+	size_t data_size = 0;
+	void *data = NULL;
+	int ret;
+
+	if (copy_from_user(&hdr, (void __user *)arg, minsz))
+		return -EFAULT;
+	ret = vfio_set_irqs_validate_and_prepare(&hdr,
+						 mdma_num_irqs(hdr.index),
+						 VFIO_PCI_NUM_IRQS, &data_size);
+	if (ret)
+		return ret;
+	if (data_size) {
+		data = memdup_user((void __user *)(arg + minsz), data_size);
+		if (IS_ERR(data))
+			return PTR_ERR(data);
+	}
+
+	if (hdr.index != VFIO_PCI_MSI_IRQ_INDEX ||
+	    (hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
+	    VFIO_IRQ_SET_ACTION_TRIGGER) {
+		/* As vfio-pci: no masking of MSI, nothing behind the rest. */
+		ret = -ENOTTY;
+	} else {
+		mutex_lock(&m->lock);
+		ret = mdma_set_msi_trigger(m, &hdr, data);
+		mutex_unlock(&m->lock);
+	}
+	kfree(data);
+	return ret;
+}
+
 /* --- the VFIO device ------------------------------------------------------ */
 
 /* Back to the state after power-on; the caller holds m->lock. */
@@ -1215,6 +1328,7 @@ static void mdma_close_device(struct vfio_device *vdev)
 	mdma_unpin_range(m, 0, U64_MAX);
 	mdma_disable_files(m);
 	mdma_log_clear(m);
+	mdma_msi_release(m);
 	mutex_unlock(&m->lock);
 }
 
@@ -1288,28 +1402,14 @@ static long mdma_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			return -EFAULT;
 		if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 			return -EINVAL;
-		/* No interrupts (yet): every index has none. */
-		info.flags = 0;
-		info.count = 0;
+		info.count = mdma_num_irqs(info.index);
+		info.flags = info.count ? VFIO_IRQ_INFO_EVENTFD |
+					  VFIO_IRQ_INFO_NORESIZE : 0;
 		return copy_to_user((void __user *)arg, &info, minsz) ?
 		       -EFAULT : 0;
 	}
-	case VFIO_DEVICE_SET_IRQS: {
-		struct vfio_irq_set hdr;
-		size_t data_size;
-		int ret;
-
-		minsz = offsetofend(struct vfio_irq_set, count);
-		if (copy_from_user(&hdr, (void __user *)arg, minsz))
-			return -EFAULT;
-		ret = vfio_set_irqs_validate_and_prepare(&hdr, 0,
-							 VFIO_PCI_NUM_IRQS,
-							 &data_size);
-		if (ret)
-			return ret;
-		/* Only "disable nothing" passes the validation above. */
-		return 0;
-	}
+	case VFIO_DEVICE_SET_IRQS:
+		return mdma_set_irqs(m, arg);
 	case VFIO_DEVICE_RESET:
 		mutex_lock(&m->lock);
 		mdma_reset(m);
