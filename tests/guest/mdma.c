@@ -70,6 +70,25 @@ TEST_F(mdma, identity)
 				      VFIO_DEVICE_GET_REGION_INFO, &region));
 }
 
+/* Both types share one budget of 8 instances. */
+TEST_F(mdma, types_and_available_instances)
+{
+	char buf[128], uuid[40];
+
+	ASSERT_EQ(0, mdev_type_read(MDMA_TYPE_16K, "description", buf,
+				    sizeof(buf)));
+	EXPECT_STREQ("DMA engine, 16384 bytes of SRAM", buf);
+	ASSERT_EQ(0, mdev_type_read(MDMA_TYPE_4K, "device_api", buf,
+				    sizeof(buf)));
+	EXPECT_STREQ("vfio-pci", buf);
+	EXPECT_EQ(7, mdev_available(MDMA_TYPE_4K));
+	EXPECT_EQ(7, mdev_available(MDMA_TYPE_16K));
+	ASSERT_EQ(0, mdma_create(MDMA_TYPE_16K, uuid));
+	EXPECT_EQ(6, mdev_available(MDMA_TYPE_4K));
+	ASSERT_EQ(0, mdma_remove(uuid));
+	EXPECT_EQ(7, mdev_available(MDMA_TYPE_16K));
+}
+
 /* Copy across a page boundary at odd offsets, through dma_rw and pins. */
 static void copy_round_trip(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(mdma) *self, uint32_t flags)
