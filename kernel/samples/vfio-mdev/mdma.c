@@ -172,8 +172,6 @@ struct mdma_rec {
 	u64 len;
 };
 
-struct mdma_state;
-
 /**
  * struct mdma_migf - one migration data file (a saving or a resuming one)
  * @filp: the file
