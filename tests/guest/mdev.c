@@ -92,10 +92,10 @@ TEST_F(mdev, types_and_their_files)
 	/* create is write-only, the others read-only. */
 	snprintf(path, sizeof(path), "%s/create", dir);
 	ASSERT_EQ(0, stat(path, &st));
-	EXPECT_EQ(0200, st.st_mode & 0777);
+	EXPECT_EQ(0200u, st.st_mode & 0777);
 	snprintf(path, sizeof(path), "%s/available_instances", dir);
 	ASSERT_EQ(0, stat(path, &st));
-	EXPECT_EQ(0444, st.st_mode & 0777);
+	EXPECT_EQ(0444u, st.st_mode & 0777);
 	EXPECT_EQ(-ENOENT, mdev_type_dir("mtty-3", dir));
 }
 
@@ -250,14 +250,14 @@ TEST_F(mdev, group_and_type1_open)
 	snprintf(path, sizeof(path), "/dev/vfio/%d", u.group_id);
 	EXPECT_EQ(0, access(path, F_OK));
 	EXPECT_EQ(0, ioctl_errno(u.group, VFIO_GROUP_GET_STATUS, &status));
-	EXPECT_EQ(VFIO_GROUP_FLAGS_VIABLE | VFIO_GROUP_FLAGS_CONTAINER_SET,
-		  status.flags);
+	EXPECT_EQ((__u32)(VFIO_GROUP_FLAGS_VIABLE |
+			  VFIO_GROUP_FLAGS_CONTAINER_SET), status.flags);
 
 	ASSERT_EQ(0, ioctl_errno(u.device, VFIO_DEVICE_GET_INFO, &info));
-	EXPECT_TRUE(info.flags & VFIO_DEVICE_FLAGS_PCI);
-	EXPECT_FALSE(info.flags & VFIO_DEVICE_FLAGS_RESET);
-	EXPECT_EQ(VFIO_PCI_NUM_REGIONS, info.num_regions);
-	EXPECT_EQ(VFIO_PCI_NUM_IRQS, info.num_irqs);
+	EXPECT_NE(0u, info.flags & VFIO_DEVICE_FLAGS_PCI);
+	EXPECT_EQ(0u, info.flags & VFIO_DEVICE_FLAGS_RESET);
+	EXPECT_EQ((__u64)(VFIO_PCI_NUM_REGIONS), info.num_regions);
+	EXPECT_EQ((__u64)(VFIO_PCI_NUM_IRQS), info.num_irqs);
 
 	/* A name that is not in the group. */
 	fd = ioctl(u.group, VFIO_GROUP_GET_DEVICE_FD,
@@ -375,6 +375,59 @@ TEST_F(mdev, cdev_bind_and_attach)
 	EXPECT_EQ(ioas, pt);
 	EXPECT_EQ(0, detach_pt(device));
 	close(device);
+	close(iommufd);
+}
+
+/* An open device holds its driver's module: mtty cannot be unloaded. */
+TEST_F(mdev, open_device_pins_the_driver)
+{
+	struct mdev_user u;
+
+	ASSERT_EQ(0, mdev_user_open(&u, "mtty-1", 1)) {
+		mdev_user_close(&u);
+	}
+	snprintf(self->uuid[self->created++], 37, "%s", u.uuid);
+	EXPECT_NE(0, mdev_unload("mtty"));
+	EXPECT_TRUE(mdev_exists(u.uuid));
+	close(u.device);
+	u.device = -1;
+	EXPECT_EQ(0, mdev_unload("mtty"));
+	EXPECT_FALSE(mdev_exists(u.uuid));
+	u.created = false;
+	mdev_user_close(&u);
+	ASSERT_EQ(0, mdev_load("mtty"));
+}
+
+/* A group and the cdev of the device in it exclude each other. */
+TEST_F(mdev, group_and_cdev_exclude_each_other)
+{
+	char path[64], gpath[64];
+	uint32_t devid;
+	int iommufd, device, group;
+
+	ASSERT_EQ(0, create(self, "mtty-1", 1));
+	ASSERT_EQ(0, mdev_cdev_path(self->uuid[0], path));
+	snprintf(gpath, sizeof(gpath), "/dev/vfio/%d",
+		 mdev_iommu_group(self->uuid[0]));
+	iommufd = open(IOMMUFD_PATH, O_RDWR);
+	ASSERT_LE(0, iommufd);
+
+	/* Bound through the cdev: the group will not open. */
+	device = open(path, O_RDWR);
+	ASSERT_LE(0, device);
+	ASSERT_EQ(0, bind_iommufd(device, iommufd, &devid));
+	EXPECT_EQ(-1, open(gpath, O_RDWR));
+	EXPECT_EQ(EBUSY, errno);
+	close(device);
+
+	/* The group open: a cdev bind is refused. */
+	group = open(gpath, O_RDWR);
+	ASSERT_LE(0, group) TH_LOG("%s: %m", gpath);
+	device = open(path, O_RDWR);
+	ASSERT_LE(0, device);
+	EXPECT_EQ(EBUSY, bind_iommufd(device, iommufd, &devid));
+	close(device);
+	close(group);
 	close(iommufd);
 }
 

@@ -161,19 +161,19 @@ TEST_F(mtty, regions)
 
 	ASSERT_EQ(0, mdev_region_info(self->u.device,
 				      VFIO_PCI_CONFIG_REGION_INDEX, &info));
-	EXPECT_EQ(MTTY_CFG_SIZE, info.size);
-	EXPECT_EQ(VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE,
-		  info.flags);
+	EXPECT_EQ((__u64)(MTTY_CFG_SIZE), info.size);
+	EXPECT_EQ((__u32)(VFIO_REGION_INFO_FLAG_READ |
+			  VFIO_REGION_INFO_FLAG_WRITE), info.flags);
 	for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR1_REGION_INDEX;
 	     i++) {
 		ASSERT_EQ(0, mdev_region_info(self->u.device, i, &info));
-		EXPECT_EQ(MTTY_BAR_SIZE, info.size) TH_LOG("BAR%u", i);
+		EXPECT_EQ((__u64)(MTTY_BAR_SIZE), info.size) TH_LOG("BAR%u", i);
 	}
 	for (i = VFIO_PCI_BAR2_REGION_INDEX; i < VFIO_PCI_NUM_REGIONS; i++) {
 		if (i == VFIO_PCI_CONFIG_REGION_INDEX)
 			continue;
 		ASSERT_EQ(0, mdev_region_info(self->u.device, i, &info));
-		EXPECT_EQ(0, info.size) TH_LOG("region %u", i);
+		EXPECT_EQ(0u, info.size) TH_LOG("region %u", i);
 	}
 	/* Offsets are distinct per region. */
 	EXPECT_NE(self->off[0], self->off[1]);
@@ -193,12 +193,12 @@ TEST_F(mtty, config_space)
 	uint8_t pin, text[15];
 
 	ASSERT_EQ(0, cfg_read(self, 0x00, &id, 4));
-	EXPECT_EQ(MTTY_ID, id);
+	EXPECT_EQ((__u64)(MTTY_ID), id);
 	ASSERT_EQ(0, cfg_read(self, 0x08, &class, 4));
 	/* Revision 0x10; 16550-compatible serial controller (07/00/02). */
-	EXPECT_EQ(0x07000210, class);
+	EXPECT_EQ(0x07000210u, class);
 	ASSERT_EQ(0, cfg_read(self, 0x2c, &id, 4));
-	EXPECT_EQ(MTTY_ID, id);
+	EXPECT_EQ((__u64)(MTTY_ID), id);
 	ASSERT_EQ(0, cfg_read(self, 0x3d, &pin, 1));
 	EXPECT_EQ(1, pin);
 	ASSERT_EQ(0, cfg_read(self, 0x60, text, sizeof(text)));
@@ -206,7 +206,7 @@ TEST_F(mtty, config_space)
 
 	/* BAR0 is I/O space; sizing it answers its 8 bytes. */
 	ASSERT_EQ(0, cfg_read(self, 0x10, &bar, 4));
-	EXPECT_EQ(1, bar & 1);
+	EXPECT_EQ(1u, bar & 1);
 	mask = 0xffffffff;
 	ASSERT_EQ(0, cfg_write(self, 0x10, &mask, 4));
 	ASSERT_EQ(0, cfg_read(self, 0x10, &bar, 4));
@@ -214,7 +214,7 @@ TEST_F(mtty, config_space)
 	/* BAR2 is not implemented: writes read back as zero. */
 	ASSERT_EQ(0, cfg_write(self, 0x18, &mask, 4));
 	ASSERT_EQ(0, cfg_read(self, 0x18, &bar, 4));
-	EXPECT_EQ(0, bar);
+	EXPECT_EQ(0u, bar);
 }
 
 /* Every byte written to THR comes back from RBR, in order. */
@@ -281,14 +281,15 @@ TEST_F(mtty, irq_info)
 	info.index = VFIO_PCI_INTX_IRQ_INDEX;
 	ASSERT_EQ(0, ioctl_errno(self->u.device, VFIO_DEVICE_GET_IRQ_INFO,
 				 &info));
-	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
-		  VFIO_IRQ_INFO_AUTOMASKED, info.flags);
-	EXPECT_EQ(1, info.count);
+	EXPECT_EQ((__u32)(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
+			  VFIO_IRQ_INFO_AUTOMASKED), info.flags);
+	EXPECT_EQ(1u, info.count);
 	info.index = VFIO_PCI_MSI_IRQ_INDEX;
 	ASSERT_EQ(0, ioctl_errno(self->u.device, VFIO_DEVICE_GET_IRQ_INFO,
 				 &info));
-	EXPECT_EQ(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE, info.flags);
-	EXPECT_EQ(1, info.count);
+	EXPECT_EQ((__u32)(VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE),
+		  info.flags);
+	EXPECT_EQ(1u, info.count);
 	info.index = VFIO_PCI_MSIX_IRQ_INDEX;
 	EXPECT_EQ(EINVAL, ioctl_errno(self->u.device,
 				      VFIO_DEVICE_GET_IRQ_INFO, &info));
@@ -297,7 +298,8 @@ TEST_F(mtty, irq_info)
 				      VFIO_DEVICE_GET_IRQ_INFO, &info));
 }
 
-/* INTx: a byte reaching the trigger level fires; the line then stays
+/*
+ * INTx: a byte reaching the trigger level fires; the line then stays
  * masked until the user unmasks it.
  */
 TEST_F(mtty, intx_eventfd)
@@ -453,10 +455,10 @@ TEST(single_port)
 	ASSERT_EQ(0, mdev_user_open(&u, "mtty-1", 0x201));
 	ASSERT_EQ(0, mdev_region_info(u.device, VFIO_PCI_BAR0_REGION_INDEX,
 				      &info));
-	EXPECT_EQ(MTTY_BAR_SIZE, info.size);
+	EXPECT_EQ((__u64)(MTTY_BAR_SIZE), info.size);
 	ASSERT_EQ(0, mdev_region_info(u.device, VFIO_PCI_BAR1_REGION_INDEX,
 				      &info));
-	EXPECT_EQ(0, info.size);
+	EXPECT_EQ(0u, info.size);
 	EXPECT_EQ(0, mdev_user_close(&u));
 	EXPECT_EQ(0, mdev_unload("mtty"));
 }

@@ -18,7 +18,8 @@
 
 #include "mdev_private.h"
 
-/* Protects mdev_list, each mdev's @next and @active, and the parents'
+/*
+ * Protects mdev_list, each mdev's @next and @active, and the parents'
  * available_instances (for drivers without get_available).
  */
 static DEFINE_MUTEX(mdev_list_lock);
