@@ -56,6 +56,7 @@ REQUIREMENTS = [
 PROGRAMS: dict[str, str] = {
     "gcc": "changes.rst; the kernel, our modules, static guest programs",
     "ld": "changes.rst (binutils); gcc's linker",
+    "nm": "binutils; harness/variants.py lists what a module imports",
     "make": "changes.rst; the README's commands, every kernel build",
     "bash": "changes.rst; the kernel's scripts",
     "flex": "changes.rst; kconfig's lexer",

@@ -93,12 +93,17 @@ def module_name(ko: Path) -> str:
     return out.strip() or ko.stem
 
 
-def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = ()
-               ) -> Modules:
-    """Build kernel/drivers/vfio with W=1; any warning fails the build."""
+def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = (),
+               kbuild: Path | None = None) -> Modules:
+    """Build kernel/drivers/vfio with W=1; any warning fails the build.
+
+    `kbuild` is the kernel tree to build against, when not the guest
+    kernel's own (a scratch tree of another config: harness/scratch.py).
+    """
     mirror(SOURCES, out / "src")
     mdir = out / "src" / "drivers" / "vfio"
-    cmd = ["make", "-C", str(kernel.layout.kbuild), f"M={mdir}", "W=1",
+    tree = kbuild or kernel.layout.kbuild
+    cmd = ["make", "-C", str(tree), f"M={mdir}", "W=1",
            f"VFIO_INCLUDE={out / 'src' / 'include'}", f"-j{jobs()}",
            *extra_make, "modules"]
     progress = Progress("our modules")

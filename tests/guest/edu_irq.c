@@ -11,18 +11,6 @@
 #include "irqs.h"
 #include "kselftest_harness.h"
 
-/* Start a factorial that raises an interrupt when done; check its value. */
-static bool edu_factorial_irq(struct edu *edu, uint32_t n)
-{
-	edu_write32(edu, EDU_STATUS, EDU_STATUS_IRQFACT);
-	return !edu_write32(edu, EDU_FACTORIAL, n);
-}
-
-static void edu_ack(struct edu *edu)
-{
-	edu_write32(edu, EDU_IRQ_ACK, edu_read32(edu, EDU_IRQ_STATUS));
-}
-
 FIXTURE(irq) {
 	struct edu edu;
 	int efd;

@@ -464,6 +464,40 @@ void vfio_device_unblock_group(struct vfio_device *device)
 }
 
 /**
+ * vfio_device_group_use_iommu - reach the IOMMU through the group's
+ *                               container, at the device's first open
+ * @device: a device opened through its group without an iommufd
+ *
+ * Called under dev_set->lock and the group's lock.
+ *
+ * Return: 0, or -EINVAL when the container has no IOMMU backend.
+ */
+int vfio_device_group_use_iommu(struct vfio_device *device)
+{
+	int ret;
+
+	lockdep_assert_held(&device->group->group_lock);
+
+	ret = vfio_group_use_container(device->group);
+	if (ret)
+		return ret;
+	vfio_device_container_register(device);
+	return 0;
+}
+
+/**
+ * vfio_device_group_unuse_iommu - undo vfio_device_group_use_iommu()
+ * @device: the device, at its last close
+ */
+void vfio_device_group_unuse_iommu(struct vfio_device *device)
+{
+	lockdep_assert_held(&device->group->group_lock);
+
+	vfio_device_container_unregister(device);
+	vfio_group_unuse_container(device->group);
+}
+
+/**
  * vfio_device_has_container - does the device reach memory through a
  *                             container (rather than iommufd)?
  * @device: an open device

@@ -73,6 +73,7 @@ void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 
 struct vfio_container;
 
+#if IS_ENABLED(CONFIG_VFIO_GROUP)
 /**
  * struct vfio_group - /dev/vfio/N: the VFIO view of one iommu_group
  * @dev: the group's device; its reference count owns this structure
@@ -121,6 +122,8 @@ struct vfio_group {
 	struct kvm *kvm;
 };
 
+#endif
+
 /**
  * struct vfio_device_file - one open file of a vfio_device
  * @device: the device; the file holds its registration reference
@@ -148,7 +151,8 @@ struct vfio_device_file {
 	struct kvm *kvm;
 };
 
-/* group.c */
+/* group.c: /dev/vfio/N, which CONFIG_VFIO_GROUP=n leaves out */
+#if IS_ENABLED(CONFIG_VFIO_GROUP)
 #if IS_ENABLED(CONFIG_VFIO_NOIOMMU)
 extern bool vfio_noiommu;
 #else
@@ -167,6 +171,8 @@ int vfio_device_set_group(struct vfio_device *device,
 void vfio_device_remove_group(struct vfio_device *device);
 void vfio_device_group_register(struct vfio_device *device);
 void vfio_device_group_unregister(struct vfio_device *device);
+int vfio_device_group_use_iommu(struct vfio_device *device);
+void vfio_device_group_unuse_iommu(struct vfio_device *device);
 bool vfio_group_is_file(struct file *file);
 int vfio_device_block_group(struct vfio_device *device);
 void vfio_device_unblock_group(struct vfio_device *device);
@@ -177,8 +183,87 @@ bool vfio_group_enforced_coherent(struct vfio_group *group);
 void vfio_group_set_kvm(struct vfio_group *group, struct kvm *kvm);
 int vfio_group_init(void);
 void vfio_group_cleanup(void);
+#else
+/* Devices are reached through their cdev only. */
+#define vfio_noiommu false
 
-/* container.c */
+static inline bool vfio_device_is_noiommu(struct vfio_device *vdev)
+{
+	return false;
+}
+
+static inline int vfio_device_set_group(struct vfio_device *device,
+					enum vfio_group_type type)
+{
+	return 0;
+}
+
+static inline void vfio_device_remove_group(struct vfio_device *device)
+{
+}
+
+static inline void vfio_device_group_register(struct vfio_device *device)
+{
+}
+
+static inline void vfio_device_group_unregister(struct vfio_device *device)
+{
+}
+
+static inline int vfio_device_group_use_iommu(struct vfio_device *device)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void vfio_device_group_unuse_iommu(struct vfio_device *device)
+{
+}
+
+static inline bool vfio_group_is_file(struct file *file)
+{
+	return false;
+}
+
+static inline int vfio_device_block_group(struct vfio_device *device)
+{
+	return 0;
+}
+
+static inline void vfio_device_unblock_group(struct vfio_device *device)
+{
+}
+
+static inline void vfio_df_group_close(struct vfio_device_file *df)
+{
+}
+
+static inline bool vfio_device_has_container(struct vfio_device *device)
+{
+	return false;
+}
+
+static inline bool vfio_group_enforced_coherent(struct vfio_group *group)
+{
+	return true;
+}
+
+static inline void vfio_group_set_kvm(struct vfio_group *group,
+				      struct kvm *kvm)
+{
+}
+
+static inline int vfio_group_init(void)
+{
+	return 0;
+}
+
+static inline void vfio_group_cleanup(void)
+{
+}
+#endif /* CONFIG_VFIO_GROUP */
+
+/* container.c: /dev/vfio/vfio, which CONFIG_VFIO_CONTAINER=n leaves out */
+#if IS_ENABLED(CONFIG_VFIO_CONTAINER)
 struct vfio_container *vfio_container_from_file(struct file *file);
 int vfio_container_attach_group(struct vfio_container *container,
 				struct vfio_group *group);
@@ -199,6 +284,77 @@ int vfio_device_container_dma_rw(struct vfio_device *device,
 bool vfio_container_enforced_coherent(struct vfio_container *container);
 int vfio_container_init(void);
 void vfio_container_cleanup(void);
+#else
+/* A group can only be given an iommufd: no container ever exists. */
+static inline struct vfio_container *vfio_container_from_file(struct file *file)
+{
+	return NULL;
+}
+
+static inline int vfio_container_attach_group(struct vfio_container *container,
+					      struct vfio_group *group)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void vfio_group_detach_container(struct vfio_group *group)
+{
+}
+
+static inline int vfio_group_use_container(struct vfio_group *group)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void vfio_group_unuse_container(struct vfio_group *group)
+{
+}
+
+static inline void vfio_device_container_register(struct vfio_device *device)
+{
+}
+
+static inline void
+vfio_device_container_unregister(struct vfio_device *device)
+{
+}
+
+static inline int vfio_device_container_pin_pages(struct vfio_device *device,
+						  dma_addr_t iova, int npage,
+						  int prot,
+						  struct page **pages)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void
+vfio_device_container_unpin_pages(struct vfio_device *device,
+				  dma_addr_t iova, int npage)
+{
+}
+
+static inline int vfio_device_container_dma_rw(struct vfio_device *device,
+					       dma_addr_t iova, void *data,
+					       size_t len, bool write)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline bool
+vfio_container_enforced_coherent(struct vfio_container *container)
+{
+	return true;
+}
+
+static inline int vfio_container_init(void)
+{
+	return 0;
+}
+
+static inline void vfio_container_cleanup(void)
+{
+}
+#endif /* CONFIG_VFIO_CONTAINER */
 
 /* virqfd.c */
 int vfio_virqfd_init(void);

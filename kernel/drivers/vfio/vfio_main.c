@@ -479,13 +479,10 @@ static int vfio_df_device_first_open(struct vfio_device_file *df)
 
 	if (!try_module_get(device->dev->driver->owner))
 		return -ENODEV;
-	if (df->iommufd) {
+	if (df->iommufd)
 		ret = vfio_df_iommufd_bind(df);
-	} else {
-		ret = vfio_group_use_container(device->group);
-		if (!ret)
-			vfio_device_container_register(device);
-	}
+	else
+		ret = vfio_device_group_use_iommu(device);
 	if (ret)
 		goto put_module;
 
@@ -497,12 +494,10 @@ static int vfio_df_device_first_open(struct vfio_device_file *df)
 	return 0;
 
 unuse_iommu:
-	if (df->iommufd) {
+	if (df->iommufd)
 		vfio_df_iommufd_unbind(df);
-	} else {
-		vfio_device_container_unregister(device);
-		vfio_group_unuse_container(device->group);
-	}
+	else
+		vfio_device_group_unuse_iommu(device);
 put_module:
 	module_put(device->dev->driver->owner);
 	return ret;
@@ -516,12 +511,10 @@ static void vfio_df_device_last_close(struct vfio_device_file *df)
 
 	if (device->ops->close_device)
 		device->ops->close_device(device);
-	if (df->iommufd) {
+	if (df->iommufd)
 		vfio_df_iommufd_unbind(df);
-	} else {
-		vfio_device_container_unregister(device);
-		vfio_group_unuse_container(device->group);
-	}
+	else
+		vfio_device_group_unuse_iommu(device);
 	module_put(device->dev->driver->owner);
 }
 

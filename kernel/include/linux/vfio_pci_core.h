@@ -168,6 +168,55 @@ int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
 int vfio_pci_core_mmap(struct vfio_device *core_vdev,
 		       struct vm_area_struct *vma);
 void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
+int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
+				void __user *arg, size_t argsz);
+
+/* Register access for variant drivers that reach BARs themselves. */
+
+/**
+ * enum vfio_pci_io_width - the widest bus access vfio_pci_core_do_io_rw()
+ *                          may use, in bytes
+ * @VFIO_PCI_IO_WIDTH_1: bytes only
+ * @VFIO_PCI_IO_WIDTH_2: up to 16 bits
+ * @VFIO_PCI_IO_WIDTH_4: up to 32 bits
+ * @VFIO_PCI_IO_WIDTH_8: up to 64 bits
+ */
+enum vfio_pci_io_width {
+	VFIO_PCI_IO_WIDTH_1 = 1,
+	VFIO_PCI_IO_WIDTH_2 = 2,
+	VFIO_PCI_IO_WIDTH_4 = 4,
+	VFIO_PCI_IO_WIDTH_8 = 8,
+};
+
+int vfio_pci_core_setup_barmap(struct vfio_pci_core_device *vdev, int bar);
+ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
+			       bool test_mem, void __iomem *io,
+			       char __user *buf, loff_t off, size_t count,
+			       size_t x_start, size_t x_end, bool iswrite,
+			       enum vfio_pci_io_width max_width);
+bool vfio_pci_core_range_intersect_range(loff_t buf_start, size_t buf_cnt,
+					 loff_t reg_start, size_t reg_cnt,
+					 loff_t *buf_offset,
+					 size_t *intersect_count,
+					 size_t *register_offset);
+int vfio_pci_core_iowrite8(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u8 val, void __iomem *io);
+int vfio_pci_core_iowrite16(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u16 val, void __iomem *io);
+int vfio_pci_core_iowrite32(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u32 val, void __iomem *io);
+int vfio_pci_core_ioread8(struct vfio_pci_core_device *vdev, bool test_mem,
+			  u8 *val, void __iomem *io);
+int vfio_pci_core_ioread16(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u16 *val, void __iomem *io);
+int vfio_pci_core_ioread32(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u32 *val, void __iomem *io);
+#if defined(ioread64) && defined(iowrite64)
+int vfio_pci_core_iowrite64(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u64 val, void __iomem *io);
+int vfio_pci_core_ioread64(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u64 *val, void __iomem *io);
+#endif
 
 /* PCIe errors reach the user through its error eventfd. */
 pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev,

@@ -47,19 +47,23 @@ struct edu {
 	long long config;
 };
 
-static inline int edu_open(struct edu *edu)
+/* Find BAR0 and config space in an open device fd: 0 or -errno. */
+static inline int edu_locate(struct edu *edu)
 {
-	int ret = vfio_user_open(&edu->u, EDU_VENDOR, EDU_DEVICE, 0,
-				 VFIO_TYPE1v2_IOMMU);
-
-	if (ret)
-		return ret;
 	edu->bar0 = vfio_region_offset(edu->u.device,
 				       VFIO_PCI_BAR0_REGION_INDEX);
 	edu->config = vfio_region_offset(edu->u.device,
 					 VFIO_PCI_CONFIG_REGION_INDEX);
 	return edu->bar0 < 0 ? (int)edu->bar0 :
 	       edu->config < 0 ? (int)edu->config : 0;
+}
+
+static inline int edu_open(struct edu *edu)
+{
+	int ret = vfio_user_open(&edu->u, EDU_VENDOR, EDU_DEVICE, 0,
+				 VFIO_TYPE1v2_IOMMU);
+
+	return ret ? ret : edu_locate(edu);
 }
 
 static inline uint32_t edu_read32(struct edu *edu, unsigned int reg)
@@ -90,6 +94,19 @@ static inline int edu_command_set(struct edu *edu, uint16_t bits)
 		return -errno;
 	cmd |= bits;
 	return pwrite(edu->u.device, &cmd, 2, edu->config + 4) == 2 ? 0 : -errno;
+}
+
+/* Start a factorial that raises an interrupt when done. */
+static inline bool edu_factorial_irq(struct edu *edu, uint32_t n)
+{
+	edu_write32(edu, EDU_STATUS, EDU_STATUS_IRQFACT);
+	return !edu_write32(edu, EDU_FACTORIAL, n);
+}
+
+/* Acknowledge whatever edu has raised. */
+static inline void edu_ack(struct edu *edu)
+{
+	edu_write32(edu, EDU_IRQ_ACK, edu_read32(edu, EDU_IRQ_STATUS));
 }
 
 /* Run one DMA and wait for the engine to finish (up to 5 s). */

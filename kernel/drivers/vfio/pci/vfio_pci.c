@@ -84,6 +84,7 @@ static const struct vfio_device_ops vfio_pci_ops = {
 	.write		= vfio_pci_core_write,
 	.mmap		= vfio_pci_core_mmap,
 	.match		= vfio_pci_core_match,
+	.device_feature	= vfio_pci_core_ioctl_feature,
 	.bind_iommufd	= vfio_iommufd_physical_bind,
 	.unbind_iommufd	= vfio_iommufd_physical_unbind,
 	.attach_ioas	= vfio_iommufd_physical_attach_ioas,

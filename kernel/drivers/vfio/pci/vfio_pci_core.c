@@ -703,6 +703,27 @@ static int ioctl_reset(struct vfio_pci_core_device *vdev)
 }
 
 /**
+ * vfio_pci_core_ioctl_feature - vfio_device_ops.device_feature of PCI
+ *                               VFIO drivers
+ * @device: the device, open
+ * @flags: the request's VFIO_DEVICE_FEATURE_* flags and feature number
+ * @arg: the feature's data, in user memory
+ * @argsz: its size
+ *
+ * Variant drivers hand the features they do not implement themselves
+ * here. The PCI core's own (low-power entry and exit, the SR-IOV VF
+ * token) are not implemented yet, so every feature is unsupported.
+ *
+ * Return: -ENOTTY.
+ */
+int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
+				void __user *arg, size_t argsz)
+{
+	return -ENOTTY;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl_feature);
+
+/**
  * vfio_pci_core_ioctl - vfio_device_ops.ioctl of PCI VFIO drivers
  * @core_vdev: the device, open
  * @cmd: the VFIO_DEVICE_* request

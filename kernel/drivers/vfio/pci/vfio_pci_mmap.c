@@ -113,7 +113,7 @@ int vfio_pci_core_mmap(struct vfio_device *core_vdev,
 	if (start >= bar_len || len > bar_len - start)
 		return -EINVAL;
 
-	ret = vfio_pci_bar_map(vdev, index);
+	ret = vfio_pci_core_setup_barmap(vdev, index);
 	if (ret)
 		return ret;
 

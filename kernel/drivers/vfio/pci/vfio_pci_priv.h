@@ -53,7 +53,6 @@ void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
 /* vfio_pci_rdwr.c */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			size_t count, loff_t *ppos, bool iswrite);
-int vfio_pci_bar_map(struct vfio_pci_core_device *vdev, int bar);
 void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_mmap.c */
