@@ -56,14 +56,14 @@ REQUIREMENTS = [
 PROGRAMS: dict[str, str] = {
     "gcc": "changes.rst; the kernel, our modules, static guest programs",
     "ld": "changes.rst (binutils); gcc's linker",
-    "nm": "binutils; harness/variants.py lists what a module imports",
+    "nm": "binutils; harness/variants.py and harness/external.py list "
+          "what a module imports",
     "make": "changes.rst; the README's commands, every kernel build",
     "bash": "changes.rst; the kernel's scripts",
     "flex": "changes.rst; kconfig's lexer",
     "bison": "changes.rst; kconfig's parser",
     "depmod": "changes.rst (kmod); modules_install",
     "modinfo": "kmod; harness/modules.py reads module dependencies",
-    "nm": "binutils; harness/external.py lists a module's imports",
     "bc": "changes.rst; kernel/time/timeconst.h",
     "perl": "not in changes.rst; checkpatch.pl, the kernel's perl scripts",
     "rsync": "not in changes.rst; 6.12's headers_install",
