@@ -35,7 +35,7 @@ from . import modsets
 from .errors import BuildError
 from .kernel import Kernel, jobs
 from .modules import Modules
-from .paths import Layout
+from .paths import REPO, Layout
 from .progress import Progress, note
 from .variants import symvers, undefined
 
@@ -72,7 +72,22 @@ MDEV_SAMPLES = ExternalSpec(
 )
 """Upstream's three mdev samples, built unchanged against our headers."""
 
-SPECS: tuple[ExternalSpec, ...] = (MDEV_SAMPLES,)
+
+def _our_samples(layout: Layout) -> list[Path]:
+    return [REPO / "kernel" / "samples" / "vfio-mdev" / "mdma.c"]
+
+
+OUR_SAMPLES = ExternalSpec(
+    name="our-samples",
+    modules=("mdma",),
+    sources=_our_samples,
+    modsets=modsets.MODSETS,
+    strict=True,
+)
+"""Our own sample drivers (kernel/samples/vfio-mdev), one build per set
+against its headers: the same source must build and run on both."""
+
+SPECS: tuple[ExternalSpec, ...] = (MDEV_SAMPLES, OUR_SAMPLES)
 """Every external module the guest image carries."""
 
 

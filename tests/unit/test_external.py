@@ -25,6 +25,18 @@ def test_mdev_samples_come_from_the_kernel_source():
     assert external.MDEV_SAMPLES.modsets == (modsets.OURS,)
 
 
+def test_our_samples_are_ours_and_built_strictly_for_both_sets():
+    lay = Layout(Path("/cache"), "6.12.1", "default")
+    sources = external.OUR_SAMPLES.sources(lay)
+    assert [p.name for p in sources] == ["mdma.c"]
+    assert all(p.is_file() and p.parent.parts[-3:] ==
+               ("kernel", "samples", "vfio-mdev") for p in sources)
+    # Our own code: W=1 warning-free, and the same source on both sets.
+    assert external.OUR_SAMPLES.strict
+    assert external.OUR_SAMPLES.modsets == modsets.MODSETS
+    assert external.OUR_SAMPLES in external.SPECS
+
+
 def _symvers(path: Path, rows: list[tuple[str, str]]) -> Path:
     path.write_text("".join(f"0x00000000\t{sym}\t{mod}\tEXPORT_SYMBOL_GPL\t\n"
                             for sym, mod in rows))
