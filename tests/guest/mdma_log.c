@@ -8,7 +8,6 @@
 // mdma imports vfio_mig_get_next_state() and vfio_combine_iova_ranges(),
 // which our vfio exports from the mig branch on; with mdev and mig merged,
 // every mdma case passes on ours. Drop this note when mig lands.
-// xfail(ours): mdma needs our migration/DMA-logging exports (branch mig)
 #include "kselftest_harness.h"
 #include "mdma.h"
 
