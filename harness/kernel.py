@@ -151,16 +151,23 @@ def _try_lock(lock: IO[str]) -> bool:
 
 KEEP_TREES = 3
 """Build trees kept per flavour: one per recent config (worktrees and
-bisect steps on older configs reuse theirs); older ones are removed."""
+bisect steps on older configs reuse theirs)."""
+KEEP_USED_S = 24 * 3600
+"""Beyond KEEP_TREES, a tree used this recently stays too: the lock
+covers building, not use, so a tree another run may still be booting
+is never removed under it."""
 
 
 def _prune(layout: Layout) -> None:
-    """Remove the flavour's least recently used trees beyond KEEP_TREES."""
+    """Remove the flavour's trees beyond KEEP_TREES that no run has used
+    for KEEP_USED_S."""
     trees = [p for p in layout.kbuild.parent.glob(f"{layout.flavour}-*")
              if p.is_dir() and _info_path(p).exists()]
     trees.sort(key=lambda p: _info_path(p).stat().st_mtime, reverse=True)
+    now = time.time()
     for old in trees[KEEP_TREES:]:
-        if old == layout.kbuild:
+        if (old == layout.kbuild
+                or now - _info_path(old).stat().st_mtime < KEEP_USED_S):
             continue
         with open(old.parent / f".{old.name}.lock", "w") as lock:
             if _try_lock(lock):

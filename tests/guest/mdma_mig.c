@@ -282,8 +282,11 @@ TEST_F(mdma_mig, stopped_device_does_not_dma)
 	EXPECT_EQ(1, dst[0]);
 }
 
-/* Data that is not a stream of this device fails RESUMING -> STOP; a
- * reset brings the device back to RUNNING. */
+/*
+ * Data that is not a stream of this device fails RESUMING -> STOP and
+ * leaves the device in RESUMING, so asking again fails again (and must
+ * not find the resume file gone); a reset brings it back to RUNNING.
+ */
 TEST_F(mdma_mig, garbage_is_refused)
 {
 	uint8_t junk[256];
@@ -295,7 +298,12 @@ TEST_F(mdma_mig, garbage_is_refused)
 	ASSERT_LE(0, resume);
 	ASSERT_EQ((ssize_t)sizeof(junk), write(resume, junk, sizeof(junk)));
 	EXPECT_EQ(-EINVAL, set_state(self->dst, VFIO_DEVICE_STATE_STOP));
+	ASSERT_EQ(0, get_state(self->dst, &state));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RESUMING, state);
+	EXPECT_EQ(-EINVAL, set_state(self->dst, VFIO_DEVICE_STATE_STOP));
+	EXPECT_EQ(-EINVAL, set_state(self->dst, VFIO_DEVICE_STATE_RUNNING));
 	close(resume);
+	EXPECT_EQ(-EINVAL, set_state(self->dst, VFIO_DEVICE_STATE_STOP));
 	ASSERT_EQ(0, ioctl_errno(self->dst, VFIO_DEVICE_RESET, NULL));
 	ASSERT_EQ(0, get_state(self->dst, &state));
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, state);

@@ -530,20 +530,6 @@ int vfio_device_container_dma_rw(struct vfio_device *device,
 	return ops->dma_rw(container->iommu_data, iova, data, len, write);
 }
 
-/* Does the container's IOMMU enforce cache coherency for DMA? */
-bool vfio_container_enforced_coherent(struct vfio_container *container)
-{
-	bool coherent = false;
-
-	down_read(&container->group_lock);
-	if (container->iommu_ops)
-		coherent = container->iommu_ops->ioctl(container->iommu_data,
-						       VFIO_CHECK_EXTENSION,
-						       VFIO_DMA_CC_IOMMU) > 0;
-	up_read(&container->group_lock);
-	return coherent;
-}
-
 static struct miscdevice vfio_container_dev = {
 	.minor		= VFIO_MINOR,
 	.name		= "vfio",

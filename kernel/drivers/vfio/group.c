@@ -749,9 +749,10 @@ EXPORT_SYMBOL_GPL(vfio_file_is_group);
  * vfio_group_enforced_coherent - is DMA of the group's devices coherent?
  * @group: a group
  *
- * With a container, the container's IOMMU answers. Without one, the
- * answer is true only when every device's IOMMU can enforce it, as any
- * page table later attached will then too.
+ * Answered from the devices, not from the page table the group has now:
+ * a device whose IOMMU cannot enforce coherency never gets a page table
+ * that does, and one whose IOMMU can always gets one that does (6.12's
+ * answer, whether or not the group is in a container yet).
  *
  * Return: true when DMA is enforced coherent.
  */
@@ -759,14 +760,6 @@ bool vfio_group_enforced_coherent(struct vfio_group *group)
 {
 	struct vfio_device *device;
 	bool coherent = true;
-
-	mutex_lock(&group->group_lock);
-	if (group->container) {
-		coherent = vfio_container_enforced_coherent(group->container);
-		mutex_unlock(&group->group_lock);
-		return coherent;
-	}
-	mutex_unlock(&group->group_lock);
 
 	mutex_lock(&group->device_lock);
 	list_for_each_entry(device, &group->device_list, group_next)

@@ -281,7 +281,6 @@ void vfio_device_container_unpin_pages(struct vfio_device *device,
 int vfio_device_container_dma_rw(struct vfio_device *device,
 				 dma_addr_t iova, void *data, size_t len,
 				 bool write);
-bool vfio_container_enforced_coherent(struct vfio_container *container);
 int vfio_container_init(void);
 void vfio_container_cleanup(void);
 #else
@@ -338,12 +337,6 @@ static inline int vfio_device_container_dma_rw(struct vfio_device *device,
 					       size_t len, bool write)
 {
 	return -EOPNOTSUPP;
-}
-
-static inline bool
-vfio_container_enforced_coherent(struct vfio_container *container)
-{
-	return true;
 }
 
 static inline int vfio_container_init(void)

@@ -587,9 +587,16 @@ static int vfio_device_fops_release(struct inode *inode, struct file *file)
 static int vfio_device_pm_get(struct vfio_device *device)
 {
 	struct device *dev = device->dev;
+	int ret;
 
-	if (dev->driver && dev->driver->pm)
-		return pm_runtime_resume_and_get(dev);
+	if (!dev->driver || !dev->driver->pm)
+		return 0;
+	ret = pm_runtime_resume_and_get(dev);
+	if (ret) {
+		dev_info_ratelimited(dev, "vfio: runtime resume failed %d\n",
+				     ret);
+		return -EIO;
+	}
 	return 0;
 }
 

@@ -70,7 +70,7 @@ struct vfio_pci_irq_ctx;
  * @virq_disabled: the user set INTx disable in the virtual command
  * @bardirty: the user wrote a BAR; the virtual BARs must be re-masked
  *            with the BAR sizes before they are read again
- * @has_vga: VGA ranges are exposed (never, for now)
+ * @has_vga: the VGA region is offered (a VGA function, disable_vga unset)
  * @extended_caps: the function has extended capabilities, which the
  *                 user's config space lists (valid from the first open)
  * @needs_pm_restore: the function loses its state going through D3hot

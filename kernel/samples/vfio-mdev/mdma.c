@@ -923,6 +923,8 @@ static int mdma_load(struct mdma_state *m)
 	size_t off = 0;
 	int ret = 0;
 
+	if (WARN_ON_ONCE(!migf))
+		return -EINVAL;
 	mutex_lock(&migf->lock);
 	while (off < migf->total) {
 		struct mdma_rec rec;
@@ -1024,8 +1026,14 @@ static struct file *mdma_step(struct mdma_state *m,
 	if (cur == VFIO_DEVICE_STATE_RESUMING &&
 	    next == VFIO_DEVICE_STATE_STOP) {
 		ret = mdma_load(m);
+		/*
+		 * A stream refused leaves the device in RESUMING with its
+		 * file, so the user may write the rest and try again.
+		 */
+		if (ret)
+			return ERR_PTR(ret);
 		mdma_disable_migf(&m->resuming);
-		return ret ? ERR_PTR(ret) : NULL;
+		return NULL;
 	}
 
 	/* The core only asks for the arcs above. */

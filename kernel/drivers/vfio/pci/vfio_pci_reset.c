@@ -257,13 +257,6 @@ static bool owned(struct vfio_device *vdev, struct file **files, u32 nr,
 }
 
 /*
- * Reset the slot or bus of @vdev, for a user holding the groups of
- * @files, or the iommufd context @ictx. Every function the reset reaches
- * must be in the device set, every member of the set owned by the user;
- * the members' BARs are unmapped and kept from user access while the
- * reset runs.
- */
-/*
  * Wake every member of the set for a bus reset (idle ones are runtime
  * suspended, and a reset needs D0); vfio_pci_dev_set_pm_put() undoes it.
  */
@@ -294,6 +287,13 @@ static void vfio_pci_dev_set_pm_put(struct vfio_device_set *dev_set)
 		pm_runtime_put(&to_pci_core(cur)->pdev->dev);
 }
 
+/*
+ * Reset the slot or bus of @vdev, for a user holding the groups of
+ * @files, or the iommufd context @ictx. Every function the reset reaches
+ * must be in the device set, every member of the set owned by the user;
+ * the members' BARs are unmapped and kept from user access while the
+ * reset runs.
+ */
 static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 			     struct file **files, u32 nr_files,
 			     struct iommufd_ctx *ictx)
