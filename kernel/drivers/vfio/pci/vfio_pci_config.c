@@ -146,7 +146,7 @@ bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
 }
 
 /* The type bits a BAR of this resource reads back with. */
-static u32 bar_type_bits(struct pci_dev *pdev, int bar)
+static u32 vfio_pci_bar_type_bits(struct pci_dev *pdev, int bar)
 {
 	unsigned long flags = pci_resource_flags(pdev, bar);
 	u32 bits;
@@ -167,7 +167,7 @@ static u32 bar_type_bits(struct pci_dev *pdev, int bar)
  * fixed, and BARs the host did not assign read as unimplemented (0).
  * This is what makes sizing (write all-ones, read back) work.
  */
-static void bar_fixup(struct vfio_pci_core_device *vdev)
+static void vfio_pci_bar_fixup(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	int i, pos;
@@ -185,7 +185,7 @@ static void bar_fixup(struct vfio_pci_core_device *vdev)
 		}
 		mask = ~(u64)(pci_resource_len(pdev, i) - 1);
 		val = cfg_get(vdev->vconfig, pos, 4) & (u32)mask;
-		val |= bar_type_bits(pdev, i);
+		val |= vfio_pci_bar_type_bits(pdev, i);
 		cfg_put(vdev->vconfig, pos, 4, val);
 		if ((val & PCI_BASE_ADDRESS_SPACE) ==
 		    PCI_BASE_ADDRESS_SPACE_MEMORY &&
@@ -214,7 +214,7 @@ static void bar_fixup(struct vfio_pci_core_device *vdev)
 }
 
 /* Do the hardware BARs still hold what the host assigned? */
-static bool bars_lost(struct vfio_pci_core_device *vdev)
+static bool vfio_pci_bars_lost(struct vfio_pci_core_device *vdev)
 {
 	u32 val;
 	int i;
@@ -231,7 +231,7 @@ static bool bars_lost(struct vfio_pci_core_device *vdev)
 }
 
 /* Put back the host's BARs after the device was reset behind our back. */
-static void bars_restore(struct vfio_pci_core_device *vdev)
+static void vfio_pci_bars_restore(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	int i;
@@ -252,7 +252,8 @@ static void bars_restore(struct vfio_pci_core_device *vdev)
  * VFIO_DEVICE_SET_IRQS, and the vectors enabled cannot exceed those set
  * up; the result goes to the hardware as well.
  */
-static int msi_flags_written(struct vfio_pci_core_device *vdev, int pos)
+static int vfio_pci_msi_flags_written(struct vfio_pci_core_device *vdev,
+				      int pos)
 {
 	u16 flags = cfg_get(vdev->vconfig, pos, 2);
 
@@ -326,7 +327,8 @@ static int cfg_write_masked(struct vfio_pci_core_device *vdev, int pos, int len,
  * first and fault until it is back. The virtual memory and I/O enable
  * bits are what the user wrote.
  */
-static int cmd_write(struct vfio_pci_core_device *vdev, int len, u32 val)
+static int vfio_pci_cmd_write(struct vfio_pci_core_device *vdev, int len,
+			      u32 val)
 {
 	u16 decode = PCI_COMMAND_MEMORY | PCI_COMMAND_IO;
 	u16 virt_cmd = cfg_get(vdev->vconfig, PCI_COMMAND, 2);
@@ -349,8 +351,8 @@ static int cmd_write(struct vfio_pci_core_device *vdev, int len, u32 val)
 	lost = (new_cmd & virt_cmd & ~phys_cmd & PCI_COMMAND_MEMORY &&
 		!vdev->pdev->no_command_memory) ||
 	       (new_cmd & virt_cmd & ~phys_cmd & PCI_COMMAND_IO);
-	if (lost || bars_lost(vdev))
-		bars_restore(vdev);
+	if (lost || vfio_pci_bars_lost(vdev))
+		vfio_pci_bars_restore(vdev);
 
 	ret = cfg_write_masked(vdev, PCI_COMMAND, len, val);
 
@@ -362,7 +364,7 @@ static int cmd_write(struct vfio_pci_core_device *vdev, int len, u32 val)
 }
 
 /* INTx disable is emulated: it masks and unmasks the user's INTx. */
-static void intx_disable_written(struct vfio_pci_core_device *vdev)
+static void vfio_pci_intx_disable_written(struct vfio_pci_core_device *vdev)
 {
 	bool disable = cfg_get(vdev->vconfig, PCI_COMMAND, 2) &
 		       PCI_COMMAND_INTX_DISABLE;
@@ -377,7 +379,7 @@ static void intx_disable_written(struct vfio_pci_core_device *vdev)
 }
 
 /* Reset the function for the user, with BAR access held off. */
-static void user_function_reset(struct vfio_pci_core_device *vdev)
+static void vfio_pci_user_function_reset(struct vfio_pci_core_device *vdev)
 {
 	vfio_pci_zap_and_lock(vdev);
 	pci_try_reset_function(vdev->pdev);
@@ -385,7 +387,7 @@ static void user_function_reset(struct vfio_pci_core_device *vdev)
 }
 
 /* The user wrote a power state into the PM control register. */
-static void pm_ctrl_written(struct vfio_pci_core_device *vdev, u32 val)
+static void vfio_pci_pm_ctrl_written(struct vfio_pci_core_device *vdev, u32 val)
 {
 	static const pci_power_t states[] = {
 		PCI_D0, PCI_D1, PCI_D2, PCI_D3hot,
@@ -407,8 +409,8 @@ static void pm_ctrl_written(struct vfio_pci_core_device *vdev, u32 val)
  * reaches the hardware, but never below the payload size, which the
  * user cannot know system-wide.
  */
-static void exp_devctl_written(struct vfio_pci_core_device *vdev, int cap,
-			       u16 old_ctrl)
+static void vfio_pci_exp_devctl_written(struct vfio_pci_core_device *vdev,
+					int cap, u16 old_ctrl)
 {
 	int pos = cap + PCI_EXP_DEVCTL;
 	u16 ctrl = cfg_get(vdev->vconfig, pos, 2);
@@ -421,7 +423,7 @@ static void exp_devctl_written(struct vfio_pci_core_device *vdev, int cap,
 		if (!pci_user_read_config_dword(vdev->pdev,
 						cap + PCI_EXP_DEVCAP, &devcap) &&
 		    (devcap & PCI_EXP_DEVCAP_FLR))
-			user_function_reset(vdev);
+			vfio_pci_user_function_reset(vdev);
 	}
 
 	if ((ctrl ^ old_ctrl) & PCI_EXP_DEVCTL_READRQ) {
@@ -432,7 +434,7 @@ static void exp_devctl_written(struct vfio_pci_core_device *vdev, int cap,
 }
 
 /* The user wrote Advanced Features control: function reset, as above. */
-static void af_ctrl_written(struct vfio_pci_core_device *vdev, int cap)
+static void vfio_pci_af_ctrl_written(struct vfio_pci_core_device *vdev, int cap)
 {
 	u8 *ctrl = &vdev->vconfig[cap + PCI_AF_CTRL];
 	u8 afcap;
@@ -442,7 +444,7 @@ static void af_ctrl_written(struct vfio_pci_core_device *vdev, int cap)
 	*ctrl &= ~PCI_AF_CTRL_FLR;
 	if (!pci_user_read_config_byte(vdev->pdev, cap + PCI_AF_CAP, &afcap) &&
 	    (afcap & PCI_AF_CAP_FLR) && (afcap & PCI_AF_CAP_TP))
-		user_function_reset(vdev);
+		vfio_pci_user_function_reset(vdev);
 }
 
 /*
@@ -455,7 +457,7 @@ static int vfio_pci_header_read(struct vfio_pci_core_device *vdev, int cap,
 {
 	if (cfg_overlaps(pos, len, BAR_FIRST, BAR_LAST - BAR_FIRST + 1) ||
 	    cfg_overlaps(pos, len, ROM_FIRST, ROM_LAST - ROM_FIRST + 1))
-		bar_fixup(vdev);
+		vfio_pci_bar_fixup(vdev);
 	return cfg_read_masked(vdev, pos, len, val);
 }
 
@@ -465,14 +467,14 @@ static int vfio_pci_header_write(struct vfio_pci_core_device *vdev, int cap,
 	int ret;
 
 	if (pos == PCI_COMMAND)
-		ret = cmd_write(vdev, len, val);
+		ret = vfio_pci_cmd_write(vdev, len, val);
 	else
 		ret = cfg_write_masked(vdev, pos, len, val);
 	if (ret)
 		return ret;
 
 	if (cfg_overlaps(pos, len, PCI_COMMAND, 2))
-		intx_disable_written(vdev);
+		vfio_pci_intx_disable_written(vdev);
 	if (cfg_overlaps(pos, len, BAR_FIRST, BAR_LAST - BAR_FIRST + 1) ||
 	    cfg_overlaps(pos, len, ROM_FIRST, ROM_LAST - ROM_FIRST + 1))
 		vdev->bardirty = true;
@@ -485,7 +487,7 @@ static int vfio_pci_pm_write(struct vfio_pci_core_device *vdev, int cap,
 	int ret = cfg_write_masked(vdev, pos, len, val);
 
 	if (!ret && pos == cap + PCI_PM_CTRL)
-		pm_ctrl_written(vdev, val);
+		vfio_pci_pm_ctrl_written(vdev, val);
 	return ret;
 }
 
@@ -497,7 +499,7 @@ static int vfio_pci_msi_write(struct vfio_pci_core_device *vdev, int cap,
 	/* The flags of the MSI capability the host drives. */
 	if (!ret && cap == vdev->pdev->msi_cap &&
 	    cfg_overlaps(pos, len, cap + PCI_MSI_FLAGS, 2))
-		ret = msi_flags_written(vdev, cap + PCI_MSI_FLAGS);
+		ret = vfio_pci_msi_flags_written(vdev, cap + PCI_MSI_FLAGS);
 	return ret;
 }
 
@@ -508,7 +510,7 @@ static int vfio_pci_exp_write(struct vfio_pci_core_device *vdev, int cap,
 	int ret = cfg_write_masked(vdev, pos, len, val);
 
 	if (!ret && cfg_overlaps(pos, len, cap + PCI_EXP_DEVCTL, 2))
-		exp_devctl_written(vdev, cap, old_devctl);
+		vfio_pci_exp_devctl_written(vdev, cap, old_devctl);
 	return ret;
 }
 
@@ -518,7 +520,7 @@ static int vfio_pci_af_write(struct vfio_pci_core_device *vdev, int cap,
 	int ret = cfg_write_masked(vdev, pos, len, val);
 
 	if (!ret && cfg_overlaps(pos, len, cap + PCI_AF_CTRL, 1))
-		af_ctrl_written(vdev, cap);
+		vfio_pci_af_ctrl_written(vdev, cap);
 	return ret;
 }
 
@@ -526,7 +528,7 @@ static int vfio_pci_af_write(struct vfio_pci_core_device *vdev, int cap,
  * PCIe and PCI-X 2.0 functions may have extended capabilities: they do
  * when the first header in extended config space is not empty.
  */
-static void probe_extended_caps(struct vfio_pci_core_device *vdev)
+static void vfio_pci_probe_extended_caps(struct vfio_pci_core_device *vdev)
 {
 	u32 header = 0;
 
@@ -561,7 +563,7 @@ static int vfio_pci_pcix_len(struct vfio_pci_core_device *vdev, int pos)
 	pci_read_config_word(vdev->pdev, pos + PCI_X_CMD, &cmd);
 	if (!PCI_X_CMD_VERSION(cmd))
 		return PCI_CAP_PCIX_SIZEOF_V0;
-	probe_extended_caps(vdev);
+	vfio_pci_probe_extended_caps(vdev);
 	return PCI_CAP_PCIX_SIZEOF_V2;
 }
 
@@ -587,7 +589,7 @@ static int vfio_pci_exp_len(struct vfio_pci_core_device *vdev, int pos)
 	struct pci_dev *pdev = vdev->pdev;
 	bool rc_end = pci_pcie_type(pdev) == PCI_EXP_TYPE_RC_END;
 
-	probe_extended_caps(vdev);
+	vfio_pci_probe_extended_caps(vdev);
 	if ((pcie_caps_reg(pdev) & PCI_EXP_FLAGS_VERS) == 1)
 		return rc_end ? 0xc : PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
 	return rc_end ? 0x2c : PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
@@ -833,7 +835,7 @@ static const struct vfio_pci_cap vfio_pci_header = {
 	.write	= vfio_pci_header_write,
 };
 
-/* The power state is written by pm_ctrl_written(); PME stays virtual. */
+/* The power state is set by vfio_pci_pm_ctrl_written(); PME is virtual. */
 static const struct vfio_pci_cfg_field vfio_pci_pm_fields[] = {
 	{ PCI_PM_PMC, 2, PCI_PM_CAP_PME_MASK, CFG_NONE },
 	{ PCI_PM_CTRL, 4, PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS,
@@ -845,7 +847,7 @@ static const struct vfio_pci_cfg_field vfio_pci_pm_fields[] = {
  * Device control is the user's but for phantom functions (they would
  * confuse the IOMMU). The payload size is shared with the link partner
  * and stays virtual; the read request size and function reset are
- * virtual and carried out by exp_devctl_written().
+ * virtual and carried out by vfio_pci_exp_devctl_written().
  */
 static const struct vfio_pci_cfg_field vfio_pci_exp_fields[] = {
 	{ PCI_EXP_DEVCTL, 2, PCI_EXP_DEVCTL_BCR_FLR | PCI_EXP_DEVCTL_PAYLOAD |
@@ -853,7 +855,7 @@ static const struct vfio_pci_cfg_field vfio_pci_exp_fields[] = {
 	{ PCI_EXP_DEVCTL2, 2, CFG_NONE, ~PCI_EXP_DEVCTL2_ARI },
 };
 
-/* Function reset, carried out by af_ctrl_written(). */
+/* Function reset, carried out by vfio_pci_af_ctrl_written(). */
 static const struct vfio_pci_cfg_field vfio_pci_af_fields[] = {
 	{ PCI_AF_CTRL, 1, PCI_AF_CTRL_FLR, PCI_AF_CTRL_FLR },
 };
@@ -1048,7 +1050,7 @@ static int cfg_write_one(struct vfio_pci_core_device *vdev, int pos, int len,
  * capabilities are copied and claimed, hidden ones are unlinked from the
  * virtual list.
  */
-static int caps_init(struct vfio_pci_core_device *vdev)
+static int vfio_pci_caps_init(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	int prev = PCI_CAPABILITY_LIST;
@@ -1131,7 +1133,7 @@ static int caps_init(struct vfio_pci_core_device *vdev)
  * so its header stays as a placeholder with ID and version 0 that only
  * points on.
  */
-static int ecaps_init(struct vfio_pci_core_device *vdev)
+static int vfio_pci_ecaps_init(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	int budget = (vdev->cfg_size - PCI_CFG_SPACE_SIZE) / PCI_CAP_SIZEOF;
@@ -1266,10 +1268,10 @@ int vfio_pci_config_init(struct vfio_pci_core_device *vdev)
 	if (vdev->nointx || pdev->irq == IRQ_NOTCONNECTED)
 		vdev->vconfig[PCI_INTERRUPT_PIN] = 0;
 
-	ret = caps_init(vdev);
+	ret = vfio_pci_caps_init(vdev);
 	if (ret)
 		goto err_free;
-	ret = ecaps_init(vdev);
+	ret = vfio_pci_ecaps_init(vdev);
 	if (ret)
 		goto err_free;
 	return 0;

@@ -87,7 +87,8 @@ void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev)
 }
 
 /* One bus access of @width bytes; @data is in device byte order. */
-static void io_access(void __iomem *addr, int width, bool iswrite, u8 *data)
+static void vfio_pci_io_access(void __iomem *addr, int width, bool iswrite,
+			       u8 *data)
 {
 	switch (width) {
 	case 8:
@@ -124,10 +125,10 @@ static void io_access(void __iomem *addr, int width, bool iswrite, u8 *data)
  * With @test_mem, each access first checks that the user left memory
  * decode enabled, under memory_lock, and fails with -EIO otherwise.
  */
-static ssize_t io_rw(struct vfio_pci_core_device *vdev, void __iomem *io,
-		     char __user *buf, loff_t off, size_t count,
-		     size_t skip_start, size_t skip_end, bool iswrite,
-		     bool test_mem, int max_width)
+static ssize_t vfio_pci_io_rw(struct vfio_pci_core_device *vdev,
+			      void __iomem *io, char __user *buf, loff_t off,
+			      size_t count, size_t skip_start, size_t skip_end,
+			      bool iswrite, bool test_mem, int max_width)
 {
 	size_t done = 0;
 
@@ -169,7 +170,7 @@ static ssize_t io_rw(struct vfio_pci_core_device *vdev, void __iomem *io,
 				return -EIO;
 			}
 		}
-		io_access(io + off, width, iswrite, data);
+		vfio_pci_io_access(io + off, width, iswrite, data);
 		if (test_mem)
 			up_read(&vdev->memory_lock);
 
@@ -224,8 +225,8 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 		if (!io)
 			return -ENOMEM;
 		/* The BAR can be larger than the image it holds. */
-		done = io_rw(vdev, io, buf, off, count, rom_size, end, false,
-			     test_mem, ROM_MAX_WIDTH);
+		done = vfio_pci_io_rw(vdev, io, buf, off, count, rom_size, end,
+				      false, test_mem, ROM_MAX_WIDTH);
 		pci_unmap_rom(pdev, io);
 	} else {
 		ret = vfio_pci_bar_map(vdev, bar);
@@ -235,9 +236,9 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			skip_start = vdev->msix_offset;
 			skip_end = vdev->msix_offset + vdev->msix_size;
 		}
-		done = io_rw(vdev, vdev->barmap[bar], buf, off, count,
-			     skip_start, skip_end, iswrite, test_mem,
-			     BAR_MAX_WIDTH);
+		done = vfio_pci_io_rw(vdev, vdev->barmap[bar], buf, off, count,
+				      skip_start, skip_end, iswrite, test_mem,
+				      BAR_MAX_WIDTH);
 	}
 
 	if (done >= 0)
