@@ -32,6 +32,7 @@ REQUIREMENTS = [
     Requirement("make", "make"),
     Requirement("gcc", "gcc"),
     Requirement("binutils", "ld"),
+    Requirement("binutils", "nm"),
     Requirement("libc6-dev", "/usr/lib/x86_64-linux-gnu/libc.a"),
     Requirement("flex", "flex"),
     Requirement("bison", "bison"),
@@ -55,6 +56,8 @@ REQUIREMENTS = [
 PROGRAMS: dict[str, str] = {
     "gcc": "changes.rst; the kernel, our modules, static guest programs",
     "ld": "changes.rst (binutils); gcc's linker",
+    "nm": "binutils; harness/variants.py and external.py list what a "
+          "module imports",
     "make": "changes.rst; the README's commands, every kernel build",
     "bash": "changes.rst; the kernel's scripts",
     "flex": "changes.rst; kconfig's lexer",

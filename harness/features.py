@@ -23,6 +23,7 @@ FEATURES: dict[str, str] = {
     "mdev": "mdev",
     "migration": "migration",
     "dma-logging": "DMA logging",
+    "debugfs": "debugfs",
     "noiommu": "no-IOMMU",
     "kvm": "KVM file API",
     "fuzz": "differential fuzzing, ours against upstream",

@@ -30,11 +30,8 @@ GAP = "gap"          # a known gap of ours: withheld from both (WITHHELD)
 
 WITHHELD: dict[str, str] = {
     # program flag -> the gap. Withheld from BOTH sets, so the transcripts
-    # stay comparable past them; a gap closed means its entry goes.
-    "--withhold-low-power":
-        "ours lacks the low-power device features (VFIO_DEVICE_FEATURE 3, "
-        "4, 5: issue 13); upstream would put the device in D3 and every "
-        "later call would differ",
+    # stay comparable past them; a gap closed means its entry goes (the
+    # low-power device features were the last, until issue 13).
 }
 CONTEXT = 6          # calls shown before a divergence
 CHUNK_LINES = 400    # transcript lines fetched per guest command
@@ -124,7 +121,7 @@ KNOWN_GAPS: tuple[Intended, ...] = (
     # triage (each with gap=True). A run that meets only these ends XFAIL,
     # not PASS.
     # (none today: BIND_IOMMUFD on a group's device fd was one, fixed by
-    # the iommufd work; the low-power features are WITHHELD instead)
+    # the iommufd work)
 )
 
 

@@ -6,6 +6,8 @@ Layout inside the guest:
   /lib/modules/<release>/       the kernel's own modules (upstream set)
   /vfio/ours/*.ko, order        our modules and their load order
   /vfio/upstream/order          the same module names, loaded by modprobe
+  /vfio/<set>/extra/<name>.ko   out-of-tree test drivers built against the
+                                set's headers (harness/external.py)
   /tests/                       guest test programs
   /host/                        files the user adds (`harness exec`)
 """
@@ -76,6 +78,11 @@ def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
         archive.file(f"{ours_dir}/{name}.ko", ours.path(name).read_bytes())
     orders = {modsets.OURS: ours.order,
               modsets.UPSTREAM: upstream_names(kernel, ours)}
+    for modset, kos in sorted(ours.extra.items()):
+        extra_dir = f"{modsets.guest_dir(modset).lstrip('/')}/extra"
+        archive.directory(extra_dir)
+        for name, ko in sorted(kos.items()):
+            archive.file(f"{extra_dir}/{name}.ko", ko.read_bytes())
     for modset, names in orders.items():
         archive.file(modsets.order_path(modset).lstrip("/"),
                      "\n".join(names).encode() + b"\n")

@@ -7,6 +7,7 @@ key reconfigures and rebuilds incrementally, the same key costs nothing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -16,17 +17,13 @@ import tarfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from . import kconfig
 from .errors import BuildError, HarnessError
-from .paths import REPO, SOURCE_TARBALL, Layout
+from .paths import SOURCE_TARBALL, Layout, fragment_paths
 from .progress import Progress, note
 
-FRAGMENTS = {
-    "default": ["kernel.config"],
-    "debug": ["kernel.config", "debug.config"],
-}
 _STEP = re.compile(r"^\s+(CC|AS|LD|AR|HOSTCC|OBJCOPY)\s+(?:\[M\]\s+)?(\S+)")
 
 
@@ -42,27 +39,18 @@ class Kernel:
         return self.layout.bzimage
 
 
-def fragment_paths(flavour: str) -> list[Path]:
-    try:
-        names = FRAGMENTS[flavour]
-    except KeyError:
-        raise HarnessError(f"unknown kernel flavour {flavour!r}; "
-                           f"choose one of {', '.join(FRAGMENTS)}") from None
-    return [REPO / "images" / name for name in names]
-
-
 def jobs() -> int:
     return int(os.environ.get("VFIO_JOBS", os.cpu_count() or 2))
 
 
-def _info_path(layout: Layout) -> Path:
-    return layout.kbuild / "harness-build.json"
+def _info_path(kbuild: Path) -> Path:
+    return kbuild / "harness-build.json"
 
 
 def build_info(layout: Layout) -> dict[str, Any]:
     """What the last build recorded: key, release, times, object count."""
     try:
-        data = json.loads(_info_path(layout).read_text())
+        data = json.loads(_info_path(layout.kbuild).read_text())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -136,19 +124,61 @@ def configure(layout: Layout, fragments: list[Path], log: Path) -> None:
 
 
 def ensure_kernel(layout: Layout, force: bool = False) -> Kernel:
-    """Build the guest kernel for `layout` unless the cache already has it."""
+    """Build the guest kernel for `layout` unless the cache already has it.
+
+    Holds a lock on the build tree, so that two runs needing the same
+    kernel (xdist controllers, worktrees, bisect steps) build it once.
+    """
     ensure_source(layout)
+    layout.kbuild.mkdir(parents=True, exist_ok=True)
+    lock_path = layout.kbuild.parent / f".{layout.kbuild.name}.lock"
+    with open(lock_path, "w") as lock:
+        if not _try_lock(lock):
+            note(f"waiting for another run building {layout.kbuild}")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        kernel = _ensure_kernel_locked(layout, force)
+    _prune(layout)
+    return kernel
+
+
+def _try_lock(lock: IO[str]) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+KEEP_TREES = 3
+"""Build trees kept per flavour: one per recent config (worktrees and
+bisect steps on older configs reuse theirs); older ones are removed."""
+
+
+def _prune(layout: Layout) -> None:
+    """Remove the flavour's least recently used trees beyond KEEP_TREES."""
+    trees = [p for p in layout.kbuild.parent.glob(f"{layout.flavour}-*")
+             if p.is_dir() and _info_path(p).exists()]
+    trees.sort(key=lambda p: _info_path(p).stat().st_mtime, reverse=True)
+    for old in trees[KEEP_TREES:]:
+        if old == layout.kbuild:
+            continue
+        with open(old.parent / f".{old.name}.lock", "w") as lock:
+            if _try_lock(lock):
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def _ensure_kernel_locked(layout: Layout, force: bool) -> Kernel:
     fragments = fragment_paths(layout.flavour)
-    key = kconfig.cache_key(layout.version,
-                            (p.read_bytes() for p in fragments))
+    key = layout.config_key
     info = build_info(layout)
     ready = (info.get("key") == key and layout.bzimage.exists()
              and layout.headers.exists() and layout.modroot.exists())
     if ready and not force:
+        # Mark it used, for _prune().
+        _info_path(layout.kbuild).touch()
         return Kernel(layout, info["release"])
 
-    log = layout.kbuild.parent / f"build-{layout.flavour}.log"
-    layout.kbuild.mkdir(parents=True, exist_ok=True)
+    log = layout.kbuild.parent / f"build-{layout.kbuild.name}.log"
     log.write_text("")
     clean = not (layout.kbuild / "vmlinux").exists()
     note(f"building the {layout.flavour} guest kernel in {layout.kbuild} "
@@ -174,6 +204,6 @@ def ensure_kernel(layout: Layout, force: bool = False) -> Kernel:
     info.update(key=key, release=release, last_build_s=round(elapsed, 1))
     if clean:
         info.update(clean_build_s=round(elapsed, 1), objects=objects)
-    _info_path(layout).write_text(json.dumps(info, indent=2) + "\n")
+    _info_path(layout.kbuild).write_text(json.dumps(info, indent=2) + "\n")
     note(f"guest kernel {release} ready in {elapsed:.0f}s")
     return Kernel(layout, release)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BuildError
@@ -32,11 +32,14 @@ KUNIT_SUFFIX = "_kunit"
 
 @dataclass(frozen=True)
 class Modules:
-    """Our built modules: the set in load order, and the KUnit modules."""
+    """Our built modules: the set in load order, the KUnit modules, and
+    the external modules (harness/external.py) built for each set:
+    modset -> module name -> .ko."""
 
     directory: Path
     order: list[str]
     kunit: list[str]
+    extra: dict[str, dict[str, Path]] = field(default_factory=dict)
 
     def path(self, name: str) -> Path:
         return self.directory / f"{name}.ko"
@@ -90,12 +93,17 @@ def module_name(ko: Path) -> str:
     return out.strip() or ko.stem
 
 
-def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = ()
-               ) -> Modules:
-    """Build kernel/drivers/vfio with W=1; any warning fails the build."""
+def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = (),
+               kbuild: Path | None = None) -> Modules:
+    """Build kernel/drivers/vfio with W=1; any warning fails the build.
+
+    `kbuild` is the kernel tree to build against, when not the guest
+    kernel's own (a scratch tree of another config: harness/scratch.py).
+    """
     mirror(SOURCES, out / "src")
     mdir = out / "src" / "drivers" / "vfio"
-    cmd = ["make", "-C", str(kernel.layout.kbuild), f"M={mdir}", "W=1",
+    tree = kbuild or kernel.layout.kbuild
+    cmd = ["make", "-C", str(tree), f"M={mdir}", "W=1",
            f"VFIO_INCLUDE={out / 'src' / 'include'}", f"-j{jobs()}",
            *extra_make, "modules"]
     progress = Progress("our modules")

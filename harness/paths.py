@@ -7,6 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import kconfig
 from .errors import HarnessError
 
 HARNESS_HOME = Path(__file__).resolve().parent.parent
@@ -26,6 +27,22 @@ results/. The checkout holding this harness, unless $VFIO_TREE names
 another (read once, at import)."""
 SOURCE_PACKAGE = "linux-source-6.12"
 SOURCE_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
+
+
+FRAGMENTS = {
+    "default": ["kernel.config"],
+    "debug": ["kernel.config", "debug.config"],
+}
+"""The config fragments of each guest kernel flavour, under images/."""
+
+
+def fragment_paths(flavour: str) -> list[Path]:
+    try:
+        names = FRAGMENTS[flavour]
+    except KeyError:
+        raise HarnessError(f"unknown kernel flavour {flavour!r}; "
+                           f"choose one of {', '.join(FRAGMENTS)}") from None
+    return [REPO / "images" / name for name in names]
 
 
 def cache_root() -> Path:
@@ -75,8 +92,20 @@ class Layout:
         return self.cache / "src" / self.tag / "linux-source-6.12"
 
     @property
+    def config_key(self) -> str:
+        """The key of the guest kernel's config: the source version and
+        the flavour's fragments (read from images/ each time)."""
+        fragments = fragment_paths(self.flavour)
+        return kconfig.cache_key(self.version,
+                                 (p.read_bytes() for p in fragments))
+
+    @property
     def kbuild(self) -> Path:
-        return self.cache / "kernel" / self.tag / self.flavour
+        """The guest kernel's build tree, one per source version, flavour
+        and config, so that checkouts and bisect steps whose fragments
+        differ never rebuild each other's tree."""
+        return (self.cache / "kernel" / self.tag
+                / f"{self.flavour}-{self.config_key[:12]}")
 
     @property
     def bzimage(self) -> Path:

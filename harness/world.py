@@ -6,11 +6,12 @@ import os
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from . import qemu
+from .external import build_externals
 from .guest import Guest
 from .image import build_image
 from .kernel import Kernel, ensure_kernel
@@ -71,6 +72,8 @@ class World:
                 "release": self.kernel.release,
                 "modules": [str(self.modules.directory), self.modules.order,
                             self.modules.kunit],
+                "extra": {s: {m: str(p) for m, p in kos.items()}
+                          for s, kos in self.modules.extra.items()},
                 "programs": {k: str(v) for k, v in self.programs.items()},
                 "image": str(self.image), "accel": self.accel}
 
@@ -79,8 +82,10 @@ class World:
         """The inverse of to_dict."""
         lay = Layout(Path(data["cache"]), data["version"], data["flavour"])
         directory, order, kunit = data["modules"]
+        extra = {s: {m: Path(p) for m, p in kos.items()}
+                 for s, kos in data.get("extra", {}).items()}
         return cls(lay, Kernel(lay, data["release"]),
-                   Modules(Path(directory), list(order), list(kunit)),
+                   Modules(Path(directory), list(order), list(kunit), extra),
                    {k: Path(v) for k, v in data["programs"].items()},
                    Path(data["image"]), data["accel"])
 
@@ -95,6 +100,8 @@ def build(flavour: str = "default", extra: Path | None = None,
     lay = layout(flavour)
     kernel = ensure_kernel(lay, force=force_kernel)
     modules = build_ours(kernel, lay.ours)
+    modules = replace(modules,
+                      extra=build_externals(kernel, lay, modules))
     programs = build_programs(lay)
     image = build_image(kernel, modules, programs, lay.initramfs, extra)
     return World(lay, kernel, modules, programs, image,

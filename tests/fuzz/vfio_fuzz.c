@@ -3,7 +3,7 @@
  * vfio_fuzz: a seeded, bounded random walk over the VFIO file API, for a
  * differential run of two module sets (harness/fuzz.py compares them).
  *
- *   vfio_fuzz --seed S --calls N [--unsafe] [--withhold-low-power]
+ *   vfio_fuzz --seed S --calls N [--unsafe]
  *
  * Binds the machine's known devices (edu, pci-testdev, e1000e) to
  * vfio-pci, makes N calls on container, group, device, eventfd and
@@ -15,7 +15,8 @@
  *   INDEX DESCRIPTION -> skip                 unsafe for the device (both sets)
  *   INDEX DESCRIPTION -> unsafe               crashes upstream: sent with --unsafe
  *   INDEX DESCRIPTION -> gap                  a known gap of ours, withheld
- *                                             from both sets (--withhold-*)
+ *                                             from both sets (a --withhold-*
+ *                                             flag; none today)
  *
  * The sequence of calls depends only on the seed, never on a result, so
  * both sets receive the same calls. Descriptors live in a table of slots
@@ -93,12 +94,6 @@ static uint8_t *bitmap;		/* BITMAP_SIZE inside a PROT_NONE reserve */
 static uint8_t *arg;		/* ARG_SIZE of ioctl argument */
 static char *longname;		/* 8 KiB of 'a', no NUL */
 static bool unsafe;
-/*
- * The low-power device features (3, 4, 5) our vfio-pci lacks (a known
- * gap, harness/fuzz.py WITHHELD): sent to neither set, because upstream
- * would put the device in D3 and every later call would differ.
- */
-static bool withhold_low_power;
 static struct timespec msix_on;	/* last MSI-X enable on an e1000e */
 
 /* --- the PRNG (splitmix64): the only source of the sequence ------------ */
@@ -167,17 +162,6 @@ static void result_fd(long ret, int err)
 static void skipped(const char *why)
 {
 	printf("%u %s -> %s\n", call, desc, why);
-}
-
-/* A VFIO_DEVICE_FEATURE request (or its ioctl number's twin) to withhold. */
-static bool withheld(uint32_t flags)
-{
-	uint32_t feature = flags & VFIO_DEVICE_FEATURE_MASK;
-
-	return withhold_low_power &&
-	       (feature == VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY ||
-		feature == VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP ||
-		feature == VFIO_DEVICE_FEATURE_LOW_POWER_EXIT);
 }
 
 static uint32_t fnv(const void *p, size_t n)
@@ -587,11 +571,6 @@ static void op_dirty(void)
 		  (unsigned long long)g.size,
 		  (unsigned long long)g.bitmap.pgsize,
 		  (unsigned long long)g.bitmap.size);
-	/* DIRTY_PAGES and DEVICE_FEATURE share an ioctl number. */
-	if (s >= 0 && slot_role[s] == R_DEV && withheld(d.flags)) {
-		skipped("gap");
-		return;
-	}
 	memset(arg, 0, 128);
 	memcpy(arg, &d, sizeof(d));
 	memcpy(arg + sizeof(d), &g, sizeof(g));
@@ -890,10 +869,6 @@ static void op_feature(void)
 	start("FEATURE");
 	D_slot(s);
 	D(" a=%u f=%x", f.argsz, f.flags);
-	if (withheld(f.flags)) {
-		skipped("gap");
-		return;
-	}
 	memset(arg, 0, 4096);
 	memcpy(arg, &f, sizeof(f));
 	msix_guard();
@@ -1249,11 +1224,8 @@ int main(int argc, char **argv)
 			calls = strtoul(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--unsafe"))
 			unsafe = true;
-		else if (!strcmp(argv[i], "--withhold-low-power"))
-			withhold_low_power = true;
 		else {
-			fprintf(stderr, "usage: %s --seed S --calls N [--unsafe] "
-				"[--withhold-low-power]\n",
+			fprintf(stderr, "usage: %s --seed S --calls N [--unsafe]\n",
 				argv[0]);
 			return 2;
 		}

@@ -336,21 +336,10 @@ FIXTURE(cdev_dma) {
 
 FIXTURE_SETUP(cdev_dma)
 {
-	char path[64];
-	uint32_t pt;
 	int i;
 
-	vfio_user_init(&self->edu.u);
-	ASSERT_EQ(0, pci_find(EDU_VENDOR, EDU_DEVICE, 0, self->edu.u.bdf));
-	ASSERT_EQ(0, pci_bind(self->edu.u.bdf, "vfio-pci"));
-	ASSERT_EQ(0, cdev_path(self->edu.u.bdf, path));
-	self->iommufd = open(IOMMUFD_PATH, O_RDWR);
-	ASSERT_LE(0, self->iommufd);
-	self->edu.u.device = open(path, O_RDWR);
-	ASSERT_LE(0, self->edu.u.device);
-	ASSERT_EQ(0, bind_iommufd(self->edu.u.device, self->iommufd, NULL));
-	ASSERT_EQ(0, ioas_alloc(self->iommufd, &self->ioas));
-
+	ASSERT_EQ(0, cdev_user_open(&self->edu.u, &self->iommufd, &self->ioas,
+				    EDU_VENDOR, EDU_DEVICE, 0));
 	self->src = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->src);
@@ -362,24 +351,13 @@ FIXTURE_SETUP(cdev_dma)
 			      PAGE));
 	ASSERT_EQ(0, ioas_map(self->iommufd, self->ioas, self->dst, IOVA_DST,
 			      PAGE));
-	pt = self->ioas;
-	ASSERT_EQ(0, attach_pt(self->edu.u.device, &pt));
-
-	self->edu.bar0 = vfio_region_offset(self->edu.u.device,
-					    VFIO_PCI_BAR0_REGION_INDEX);
-	self->edu.config = vfio_region_offset(self->edu.u.device,
-					      VFIO_PCI_CONFIG_REGION_INDEX);
-	ASSERT_LE(0, self->edu.bar0);
-	ASSERT_LE(0, self->edu.config);
+	ASSERT_EQ(0, edu_locate(&self->edu));
 	ASSERT_EQ(0, edu_command_set(&self->edu, 0x6));	/* MEM | MASTER */
 }
 
 FIXTURE_TEARDOWN(cdev_dma)
 {
-	if (self->edu.u.device >= 0)
-		close(self->edu.u.device);
-	if (self->iommufd >= 0)
-		close(self->iommufd);
+	cdev_user_close(&self->edu.u, &self->iommufd);
 }
 
 TEST_F(cdev_dma, dma_round_trip)

@@ -10,18 +10,7 @@
 #include "edu.h"
 #include "irqs.h"
 #include "kselftest_harness.h"
-
-/* Start a factorial that raises an interrupt when done; check its value. */
-static bool edu_factorial_irq(struct edu *edu, uint32_t n)
-{
-	edu_write32(edu, EDU_STATUS, EDU_STATUS_IRQFACT);
-	return !edu_write32(edu, EDU_FACTORIAL, n);
-}
-
-static void edu_ack(struct edu *edu)
-{
-	edu_write32(edu, EDU_IRQ_ACK, edu_read32(edu, EDU_IRQ_STATUS));
-}
+#include "pci_test.h"
 
 FIXTURE(irq) {
 	struct edu edu;
@@ -253,28 +242,6 @@ TEST_F(irq, intx_released_on_close)
 			found++;
 	fclose(f);
 	EXPECT_EQ(0, found);
-}
-
-/* Reload vfio-pci of the loaded module set with @params. */
-static int reload_vfio_pci(const char *params)
-{
-	char set[32] = "", cmd[256];
-	FILE *f = fopen("/run/vfio-modset.name", "r");
-
-	if (f) {
-		if (!fgets(set, sizeof(set), f))
-			set[0] = 0;
-		fclose(f);
-	}
-	set[strcspn(set, "\n")] = 0;
-	if (system("rmmod vfio_pci"))
-		return -1;
-	if (!strcmp(set, "ours"))
-		snprintf(cmd, sizeof(cmd), "insmod /vfio/ours/vfio_pci.ko %s",
-			 params);
-	else
-		snprintf(cmd, sizeof(cmd), "modprobe vfio_pci %s", params);
-	return system(cmd);
 }
 
 /*

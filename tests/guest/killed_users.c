@@ -215,19 +215,6 @@ static void *raise_forever(void *arg)
 	return NULL;
 }
 
-static int set_trigger(int device, uint32_t index, uint32_t count,
-		       const int32_t *fds)
-{
-	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD |
-			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, count, fds);
-}
-
-static int irqs_off(int device, uint32_t index)
-{
-	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_NONE |
-			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-}
-
 /*
  * INTx with a trigger and an unmask eventfd: an interrupt is left
  * pending and not acknowledged, and a thread keeps unmasking, so the
@@ -242,8 +229,8 @@ static int child_intx(void *arg, int wr)
 
 	ret = edu_open(&edu);
 	if (!ret)
-		ret = -set_trigger(edu.u.device, VFIO_PCI_INTX_IRQ_INDEX, 1,
-				   &trig);
+		ret = -vfio_irq_trigger(edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
+					0, 1, &trig);
 	if (!ret)
 		ret = -vfio_set_irqs(edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 				     VFIO_IRQ_SET_DATA_EVENTFD |
@@ -274,8 +261,8 @@ static int child_msi(void *arg, int wr)
 	if (!ret)
 		ret = edu_command_set(&edu, MEM_MASTER);
 	if (!ret)
-		ret = -set_trigger(edu.u.device, VFIO_PCI_MSI_IRQ_INDEX, 1,
-				   &trig);
+		ret = -vfio_irq_trigger(edu.u.device, VFIO_PCI_MSI_IRQ_INDEX, 0,
+					1, &trig);
 	if (ret)
 		return report(wr, ret), 1;
 	if (pthread_create(&t, NULL, raise_forever, &edu))
@@ -312,8 +299,8 @@ static int nic_msix_delivery(struct vfio_user *u, int32_t efd[3])
 	nic_w32(u->device, bar0 + E1000_ITR, 0);
 	for (i = 0; i < 5; i++)
 		nic_w32(u->device, bar0 + E1000_EITR(i), 0);
-	if (set_trigger(u->device, VFIO_PCI_MSIX_IRQ_INDEX, 3, efd))
-		return -EINVAL;
+	if (vfio_irq_trigger(u->device, VFIO_PCI_MSIX_IRQ_INDEX, 0, 3,
+			     efd)) return -EINVAL;
 	nic_w32(u->device, bar0 + E1000_ICR, 0xffffffff);
 	nic_w32(u->device, bar0 + E1000_IVAR, E1000_IVAR_VALID | 1);
 	nic_w32(u->device, bar0 + E1000_IMS, E1000_ICR_RXQ0);
@@ -457,13 +444,13 @@ static void edu_next_irq(struct __test_metadata *_metadata, uint32_t index)
 	ASSERT_EQ(0, edu_command_set(&edu, MEM_MASTER));
 	/* What the killed user left unacknowledged. */
 	edu_write32(&edu, EDU_IRQ_ACK, edu_read32(&edu, EDU_IRQ_STATUS));
-	ASSERT_EQ(0, set_trigger(edu.u.device, index, 1, &efd));
+	ASSERT_EQ(0, vfio_irq_trigger(edu.u.device, index, 0, 1, &efd));
 	edu_write32(&edu, EDU_STATUS, EDU_STATUS_IRQFACT);
 	edu_write32(&edu, EDU_FACTORIAL, 6);
 	EXPECT_LE(1u, wait_eventfd(efd, 3000));
 	EXPECT_EQ(720u, edu_read32(&edu, EDU_FACTORIAL));
 	edu_write32(&edu, EDU_IRQ_ACK, edu_read32(&edu, EDU_IRQ_STATUS));
-	EXPECT_EQ(0, irqs_off(edu.u.device, index));
+	EXPECT_EQ(0, vfio_irqs_off(edu.u.device, index));
 	vfio_user_close(&edu.u);
 	close(efd);
 }
@@ -593,7 +580,7 @@ TEST_F_TIMEOUT(kill, msix_eventfds, 120)
 	ASSERT_EQ(0, vfio_user_open(&u, NIC_VENDOR, NIC_DEVICE, 0,
 				    VFIO_TYPE1v2_IOMMU));
 	EXPECT_LE(1, nic_msix_delivery(&u, efd));
-	EXPECT_EQ(0, irqs_off(u.device, VFIO_PCI_MSIX_IRQ_INDEX));
+	EXPECT_EQ(0, vfio_irqs_off(u.device, VFIO_PCI_MSIX_IRQ_INDEX));
 	vfio_user_close(&u);
 	for (i = 0; i < 3; i++)
 		close(efd[i]);

@@ -22,19 +22,6 @@
 #define REGION_OFF(i)	((uint64_t)(i) << 40)
 #define CFG_OFF(x)	(REGION_OFF(VFIO_PCI_CONFIG_REGION_INDEX) + (x))
 
-static int set_fds(int device, uint32_t index, uint32_t start,
-		   uint32_t count, const int32_t *fds)
-{
-	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD |
-			VFIO_IRQ_SET_ACTION_TRIGGER, start, count, fds);
-}
-
-static int irqs_off(int device, uint32_t index)
-{
-	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_NONE |
-			VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
-}
-
 /* Host IRQs with a handler requested for one of the user's vectors. */
 static int requested(const char *bdf)
 {
@@ -97,39 +84,42 @@ TEST_F(nic, msix_vectors)
 	int32_t none = -1;
 
 	EXPECT_EQ(0, msi_irqs(bdf));
-	ASSERT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, self->efd));
+	ASSERT_EQ(0, vfio_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2,
+				      self->efd));
 	EXPECT_EQ(2, msi_irqs(bdf));
 	EXPECT_EQ(2, requested(bdf));
 
-	EXPECT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1, &none));
+	EXPECT_EQ(0, vfio_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1,
+				      &none));
 	EXPECT_EQ(2, msi_irqs(bdf));
 	EXPECT_EQ(1, requested(bdf));
 
-	EXPECT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 4, 1,
-			     &self->efd[2]));
+	EXPECT_EQ(0, vfio_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 4, 1,
+				      &self->efd[2]));
 	EXPECT_EQ(3, msi_irqs(bdf));
 	EXPECT_EQ(2, requested(bdf));
 
 	/* Past the table; and the other kinds are excluded meanwhile. */
-	EXPECT_EQ(EINVAL, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 5, 1,
-				  self->efd));
-	EXPECT_EQ(EINVAL, set_fds(dev, VFIO_PCI_MSI_IRQ_INDEX, 0, 1,
-				  self->efd));
-	EXPECT_EQ(EINVAL, set_fds(dev, VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
-				  self->efd));
+	EXPECT_EQ(EINVAL, vfio_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 5, 1,
+					   self->efd));
+	EXPECT_EQ(EINVAL, vfio_irq_trigger(dev, VFIO_PCI_MSI_IRQ_INDEX, 0, 1,
+					   self->efd));
+	EXPECT_EQ(EINVAL, vfio_irq_trigger(dev, VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
+					   self->efd));
 	/* MSI-X vectors cannot be masked through SET_IRQS. */
 	EXPECT_EQ(ENOTTY, vfio_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX,
 				   VFIO_IRQ_SET_DATA_NONE |
 				   VFIO_IRQ_SET_ACTION_MASK, 0, 1, NULL));
 
-	EXPECT_EQ(0, irqs_off(dev, VFIO_PCI_MSIX_IRQ_INDEX));
+	EXPECT_EQ(0, vfio_irqs_off(dev, VFIO_PCI_MSIX_IRQ_INDEX));
 	EXPECT_EQ(0, msi_irqs(bdf));
 	EXPECT_EQ(0, requested(bdf));
 
 	/* Then MSI can have its turn. */
-	EXPECT_EQ(0, set_fds(dev, VFIO_PCI_MSI_IRQ_INDEX, 0, 1, self->efd));
+	EXPECT_EQ(0, vfio_irq_trigger(dev, VFIO_PCI_MSI_IRQ_INDEX, 0, 1,
+				      self->efd));
 	EXPECT_EQ(1, msi_irqs(bdf));
-	EXPECT_EQ(0, irqs_off(dev, VFIO_PCI_MSI_IRQ_INDEX));
+	EXPECT_EQ(0, vfio_irqs_off(dev, VFIO_PCI_MSI_IRQ_INDEX));
 	EXPECT_EQ(0, msi_irqs(bdf));
 }
 
@@ -139,7 +129,8 @@ TEST_F(nic, msix_loopback)
 	int dev = self->u.device;
 	uint8_t bools[2] = { 0, 1 };
 
-	ASSERT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, self->efd));
+	ASSERT_EQ(0, vfio_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2,
+				      self->efd));
 	EXPECT_EQ(0, vfio_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_NONE |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, NULL));
@@ -150,7 +141,7 @@ TEST_F(nic, msix_loopback)
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 2, bools));
 	EXPECT_EQ(0, wait_eventfd(self->efd[0], 0));
 	EXPECT_EQ(1, wait_eventfd(self->efd[1], 0));
-	EXPECT_EQ(0, irqs_off(dev, VFIO_PCI_MSIX_IRQ_INDEX));
+	EXPECT_EQ(0, vfio_irqs_off(dev, VFIO_PCI_MSIX_IRQ_INDEX));
 }
 
 /*
@@ -163,19 +154,16 @@ TEST_F(nic, msix_delivery)
 	uint16_t cmd = 0x6;	/* memory decode, bus master */
 
 	ASSERT_EQ(2, pwrite(dev, &cmd, 2, CFG_OFF(0x04)));
-	ASSERT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2, self->efd));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_IMC, 0xffffffff));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_ICR, 0xffffffff));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_IVAR, E1000_IVAR_VALID | 1));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_IMS, E1000_ICR_RXQ0));
-	ASSERT_EQ(0, bar0_w32(dev, E1000_ICS, E1000_ICR_RXQ0));
+	ASSERT_EQ(0, vfio_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 2,
+				      self->efd));
+	ASSERT_EQ(0, e1000e_msix_raise(dev, REGION_OFF(0), 1));
 	EXPECT_LE(1, wait_eventfd(self->efd[1], 2000));
 	EXPECT_EQ(0, wait_eventfd(self->efd[0], 0));
 
 	/* Another eventfd on the same vector, while enabled. */
 	ASSERT_EQ(0, bar0_w32(dev, E1000_ICR, 0xffffffff));
-	ASSERT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1,
-			     &self->efd[2]));
+	ASSERT_EQ(0, vfio_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1,
+				      &self->efd[2]));
 	wait_eventfd(self->efd[1], 300);	/* a late double, if any */
 	ASSERT_EQ(0, bar0_w32(dev, E1000_ICS, E1000_ICR_RXQ0));
 	EXPECT_LE(1, wait_eventfd(self->efd[2], 2000));
@@ -186,21 +174,21 @@ TEST_F(nic, msix_delivery)
 	 * a cause twice: what came before the detach is drained.)
 	 */
 	ASSERT_EQ(0, bar0_w32(dev, E1000_ICR, 0xffffffff));
-	EXPECT_EQ(0, set_fds(dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1,
-			     (int32_t[]){ -1 }));
+	EXPECT_EQ(0, vfio_irq_trigger(dev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 1,
+				      (int32_t[]){ -1 }));
 	wait_eventfd(self->efd[2], 300);
 	ASSERT_EQ(0, bar0_w32(dev, E1000_ICS, E1000_ICR_RXQ0));
 	EXPECT_EQ(0, wait_eventfd(self->efd[2], 300));
 
 	ASSERT_EQ(0, bar0_w32(dev, E1000_IMC, 0xffffffff));
-	EXPECT_EQ(0, irqs_off(dev, VFIO_PCI_MSIX_IRQ_INDEX));
+	EXPECT_EQ(0, vfio_irqs_off(dev, VFIO_PCI_MSIX_IRQ_INDEX));
 }
 
 /* Closing the device with MSI-X on frees its vectors. */
 TEST_F(nic, msix_released_on_close)
 {
-	ASSERT_EQ(0, set_fds(self->u.device, VFIO_PCI_MSIX_IRQ_INDEX, 0, 3,
-			     self->efd));
+	ASSERT_EQ(0, vfio_irq_trigger(self->u.device, VFIO_PCI_MSIX_IRQ_INDEX,
+				      0, 3, self->efd));
 	EXPECT_EQ(3, msi_irqs(self->u.bdf));
 	close(self->u.device);
 	self->u.device = -1;
@@ -223,7 +211,7 @@ TEST_F(nic, err_req_loopback)
 					   VFIO_IRQ_SET_DATA_NONE |
 					   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
 					   NULL));
-		EXPECT_EQ(0, set_fds(dev, index[i], 0, 1, self->efd));
+		EXPECT_EQ(0, vfio_irq_trigger(dev, index[i], 0, 1, self->efd));
 		EXPECT_EQ(0, vfio_set_irqs(dev, index[i], VFIO_IRQ_SET_DATA_NONE |
 				      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
 				      NULL));
@@ -233,13 +221,14 @@ TEST_F(nic, err_req_loopback)
 				      &yes));
 		EXPECT_EQ(1, wait_eventfd(self->efd[0], 0));
 		/* One only, and no masking. */
-		EXPECT_EQ(EINVAL, set_fds(dev, index[i], 0, 2, self->efd));
+		EXPECT_EQ(EINVAL, vfio_irq_trigger(dev, index[i], 0, 2,
+						   self->efd));
 		EXPECT_EQ(ENOTTY, vfio_set_irqs(dev, index[i],
 					   VFIO_IRQ_SET_DATA_NONE |
 					   VFIO_IRQ_SET_ACTION_MASK, 0, 1,
 					   NULL));
 		/* Count 0, no data: gone. */
-		EXPECT_EQ(0, irqs_off(dev, index[i]));
+		EXPECT_EQ(0, vfio_irqs_off(dev, index[i]));
 		EXPECT_EQ(EINVAL, vfio_set_irqs(dev, index[i],
 					   VFIO_IRQ_SET_DATA_NONE |
 					   VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1,
@@ -257,8 +246,8 @@ TEST_F(nic, req_on_unbind)
 	int status = -1;
 	pid_t pid;
 
-	ASSERT_EQ(0, set_fds(self->u.device, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
-			     self->efd));
+	ASSERT_EQ(0, vfio_irq_trigger(self->u.device, VFIO_PCI_REQ_IRQ_INDEX, 0,
+				      1, self->efd));
 	snprintf(path, sizeof(path),
 		 "/sys/bus/pci/devices/%s/driver/unbind", self->u.bdf);
 	pid = fork();

@@ -146,11 +146,16 @@ def test_chunks_cover_every_line_once():
 
 def test_command_sends_unsafe_inputs_only_when_asked():
     cmd = fuzz.command(3, 10, True, "/tmp/o", 60)
-    assert "--seed 3 --calls 10 --unsafe --withhold-low-power > /tmp/o" \
-        in cmd
+    assert "--seed 3 --calls 10 --unsafe > /tmp/o" in cmd
     assert cmd.startswith("timeout -s KILL 60 /tests/vfio_fuzz")
     safe = fuzz.command(3, 10, False, "/tmp/o", 60)
-    assert "--unsafe" not in safe and "--withhold-low-power" in safe
+    assert "--unsafe" not in safe
+
+
+def test_command_passes_every_withheld_flag(monkeypatch):
+    monkeypatch.setattr(fuzz, "WITHHELD", {"--withhold-x": "a gap"})
+    assert "--calls 10 --withhold-x > /tmp/o" in fuzz.command(
+        3, 10, False, "/tmp/o", 60)
 
 
 def test_save_writes_one_transcript_per_set(tmp_path):

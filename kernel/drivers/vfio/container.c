@@ -453,6 +453,13 @@ int vfio_group_use_container(struct vfio_group *group)
 	return 0;
 }
 
+/* Is a device file open through the group's container attachment? */
+bool vfio_group_container_busy(struct vfio_group *group)
+{
+	lockdep_assert_held(&group->group_lock);
+	return group->container_users > 1;
+}
+
 void vfio_group_unuse_container(struct vfio_group *group)
 {
 	lockdep_assert_held(&group->group_lock);

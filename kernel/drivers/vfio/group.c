@@ -47,7 +47,6 @@ static struct {
 static bool vfio_group_has_iommu(struct vfio_group *group)
 {
 	lockdep_assert_held(&group->group_lock);
-	WARN_ON(!group->container != !group->container_users);
 	return group->container || group->iommufd;
 }
 
@@ -160,7 +159,7 @@ static int vfio_group_ioctl_unset_container(struct vfio_group *group)
 	mutex_lock(&group->group_lock);
 	if (!vfio_group_has_iommu(group))
 		ret = -EINVAL;
-	else if (group->container && group->container_users != 1)
+	else if (group->container && vfio_group_container_busy(group))
 		ret = -EBUSY;	/* a device of the group is open */
 	else if (group->container)
 		vfio_group_detach_container(group);
@@ -289,6 +288,35 @@ close_df:
 free_df:
 	kfree(df);
 	return ERR_PTR(ret);
+}
+
+/*
+ * The registered device of @group that @name selects, with a registration
+ * reference, or an ERR_PTR(): -ENODEV when none does.
+ */
+static struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
+						     char *name)
+{
+	struct vfio_device *device, *found = ERR_PTR(-ENODEV);
+	int ret;
+
+	mutex_lock(&group->device_lock);
+	list_for_each_entry(device, &group->device_list, group_next) {
+		if (device->ops->match)
+			ret = device->ops->match(device, name);
+		else
+			ret = !strcmp(dev_name(device->dev), name);
+		if (ret < 0) {
+			found = ERR_PTR(ret);
+			break;
+		}
+		if (ret && vfio_device_try_get_registration(device)) {
+			found = device;
+			break;
+		}
+	}
+	mutex_unlock(&group->device_lock);
+	return found;
 }
 
 static int vfio_group_ioctl_get_device_fd(struct vfio_group *group,
@@ -433,6 +461,40 @@ void vfio_device_unblock_group(struct vfio_device *device)
 	mutex_lock(&group->group_lock);
 	group->cdev_device_open_cnt--;
 	mutex_unlock(&group->group_lock);
+}
+
+/**
+ * vfio_device_group_use_iommu - reach the IOMMU through the group's
+ *                               container, at the device's first open
+ * @device: a device opened through its group without an iommufd
+ *
+ * Called under dev_set->lock and the group's lock.
+ *
+ * Return: 0, or -EINVAL when the container has no IOMMU backend.
+ */
+int vfio_device_group_use_iommu(struct vfio_device *device)
+{
+	int ret;
+
+	lockdep_assert_held(&device->group->group_lock);
+
+	ret = vfio_group_use_container(device->group);
+	if (ret)
+		return ret;
+	vfio_device_container_register(device);
+	return 0;
+}
+
+/**
+ * vfio_device_group_unuse_iommu - undo vfio_device_group_use_iommu()
+ * @device: the device, at its last close
+ */
+void vfio_device_group_unuse_iommu(struct vfio_device *device)
+{
+	lockdep_assert_held(&device->group->group_lock);
+
+	vfio_device_container_unregister(device);
+	vfio_group_unuse_container(device->group);
 }
 
 /**

@@ -73,6 +73,7 @@ void vfio_unregister_iommu_driver(const struct vfio_iommu_driver_ops *ops);
 
 struct vfio_container;
 
+#if IS_ENABLED(CONFIG_VFIO_GROUP)
 /**
  * struct vfio_group - /dev/vfio/N: the VFIO view of one iommu_group
  * @dev: the group's device; its reference count owns this structure
@@ -94,7 +95,8 @@ struct vfio_container;
  *                        while the group is open no device can be bound
  * @container_next: link in @container's group list, under the
  *                  container's group_lock
- * @container_users: 1 for the attachment plus one per open device file
+ * @container_users: 1 for the attachment plus one per open device file;
+ *                   container.c alone reads and writes it
  * @device_lock: protects @device_list
  * @device_list: registered devices, linked by vfio_device.group_next
  * @kvm_ref_lock: protects @kvm against vfio_file_set_kvm()
@@ -119,6 +121,8 @@ struct vfio_group {
 	spinlock_t kvm_ref_lock;	/* protects kvm */
 	struct kvm *kvm;
 };
+
+#endif
 
 /**
  * struct vfio_device_file - one open file of a vfio_device
@@ -147,7 +151,8 @@ struct vfio_device_file {
 	struct kvm *kvm;
 };
 
-/* group.c */
+/* group.c: /dev/vfio/N, which CONFIG_VFIO_GROUP=n leaves out */
+#if IS_ENABLED(CONFIG_VFIO_GROUP)
 #if IS_ENABLED(CONFIG_VFIO_NOIOMMU)
 extern bool vfio_noiommu;
 #else
@@ -166,6 +171,8 @@ int vfio_device_set_group(struct vfio_device *device,
 void vfio_device_remove_group(struct vfio_device *device);
 void vfio_device_group_register(struct vfio_device *device);
 void vfio_device_group_unregister(struct vfio_device *device);
+int vfio_device_group_use_iommu(struct vfio_device *device);
+void vfio_device_group_unuse_iommu(struct vfio_device *device);
 bool vfio_group_is_file(struct file *file);
 int vfio_device_block_group(struct vfio_device *device);
 void vfio_device_unblock_group(struct vfio_device *device);
@@ -176,13 +183,93 @@ bool vfio_group_enforced_coherent(struct vfio_group *group);
 void vfio_group_set_kvm(struct vfio_group *group, struct kvm *kvm);
 int vfio_group_init(void);
 void vfio_group_cleanup(void);
+#else
+/* Devices are reached through their cdev only. */
+#define vfio_noiommu false
 
-/* container.c */
+static inline bool vfio_device_is_noiommu(struct vfio_device *vdev)
+{
+	return false;
+}
+
+static inline int vfio_device_set_group(struct vfio_device *device,
+					enum vfio_group_type type)
+{
+	return 0;
+}
+
+static inline void vfio_device_remove_group(struct vfio_device *device)
+{
+}
+
+static inline void vfio_device_group_register(struct vfio_device *device)
+{
+}
+
+static inline void vfio_device_group_unregister(struct vfio_device *device)
+{
+}
+
+static inline int vfio_device_group_use_iommu(struct vfio_device *device)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void vfio_device_group_unuse_iommu(struct vfio_device *device)
+{
+}
+
+static inline bool vfio_group_is_file(struct file *file)
+{
+	return false;
+}
+
+static inline int vfio_device_block_group(struct vfio_device *device)
+{
+	return 0;
+}
+
+static inline void vfio_device_unblock_group(struct vfio_device *device)
+{
+}
+
+static inline void vfio_df_group_close(struct vfio_device_file *df)
+{
+}
+
+static inline bool vfio_device_has_container(struct vfio_device *device)
+{
+	return false;
+}
+
+static inline bool vfio_group_enforced_coherent(struct vfio_group *group)
+{
+	return true;
+}
+
+static inline void vfio_group_set_kvm(struct vfio_group *group,
+				      struct kvm *kvm)
+{
+}
+
+static inline int vfio_group_init(void)
+{
+	return 0;
+}
+
+static inline void vfio_group_cleanup(void)
+{
+}
+#endif /* CONFIG_VFIO_GROUP */
+
+/* container.c: /dev/vfio/vfio, which CONFIG_VFIO_CONTAINER=n leaves out */
+#if IS_ENABLED(CONFIG_VFIO_CONTAINER)
 struct vfio_container *vfio_container_from_file(struct file *file);
 int vfio_container_attach_group(struct vfio_container *container,
 				struct vfio_group *group);
 void vfio_group_detach_container(struct vfio_group *group);
 int vfio_group_use_container(struct vfio_group *group);
+bool vfio_group_container_busy(struct vfio_group *group);
 void vfio_group_unuse_container(struct vfio_group *group);
 void vfio_device_container_register(struct vfio_device *device);
 void vfio_device_container_unregister(struct vfio_device *device);
@@ -197,6 +284,77 @@ int vfio_device_container_dma_rw(struct vfio_device *device,
 bool vfio_container_enforced_coherent(struct vfio_container *container);
 int vfio_container_init(void);
 void vfio_container_cleanup(void);
+#else
+/* A group can only be given an iommufd: no container ever exists. */
+static inline struct vfio_container *vfio_container_from_file(struct file *file)
+{
+	return NULL;
+}
+
+static inline int vfio_container_attach_group(struct vfio_container *container,
+					      struct vfio_group *group)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void vfio_group_detach_container(struct vfio_group *group)
+{
+}
+
+static inline int vfio_group_use_container(struct vfio_group *group)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void vfio_group_unuse_container(struct vfio_group *group)
+{
+}
+
+static inline void vfio_device_container_register(struct vfio_device *device)
+{
+}
+
+static inline void
+vfio_device_container_unregister(struct vfio_device *device)
+{
+}
+
+static inline int vfio_device_container_pin_pages(struct vfio_device *device,
+						  dma_addr_t iova, int npage,
+						  int prot,
+						  struct page **pages)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void
+vfio_device_container_unpin_pages(struct vfio_device *device,
+				  dma_addr_t iova, int npage)
+{
+}
+
+static inline int vfio_device_container_dma_rw(struct vfio_device *device,
+					       dma_addr_t iova, void *data,
+					       size_t len, bool write)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline bool
+vfio_container_enforced_coherent(struct vfio_container *container)
+{
+	return true;
+}
+
+static inline int vfio_container_init(void)
+{
+	return 0;
+}
+
+static inline void vfio_container_cleanup(void)
+{
+}
+#endif /* CONFIG_VFIO_CONTAINER */
 
 /* virqfd.c */
 int vfio_virqfd_init(void);
@@ -204,8 +362,6 @@ void vfio_virqfd_exit(void);
 
 /* vfio_main.c */
 extern const struct file_operations vfio_device_fops;
-struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
-					      char *name);
 bool vfio_device_try_get_registration(struct vfio_device *device);
 void vfio_device_put_registration(struct vfio_device *device);
 struct vfio_device_file *
@@ -214,6 +370,52 @@ int vfio_df_open(struct vfio_device_file *df);
 void vfio_df_close(struct vfio_device_file *df);
 void vfio_device_get_kvm_safe(struct vfio_device *device, struct kvm *kvm);
 void vfio_device_put_kvm(struct vfio_device *device);
+
+/* migration.c: the migration v2 features of VFIO_DEVICE_FEATURE */
+int vfio_ioctl_device_feature_migration(struct vfio_device *device,
+					u32 flags, void __user *arg,
+					size_t argsz);
+int vfio_ioctl_device_feature_mig_device_state(struct vfio_device *device,
+					       u32 flags, void __user *arg,
+					       size_t argsz);
+int vfio_ioctl_device_feature_migration_data_size(struct vfio_device *device,
+						  u32 flags, void __user *arg,
+						  size_t argsz);
+
+/* dma_logging.c: the DMA logging features of VFIO_DEVICE_FEATURE */
+int vfio_ioctl_device_feature_logging_start(struct vfio_device *device,
+					    u32 flags, void __user *arg,
+					    size_t argsz);
+int vfio_ioctl_device_feature_logging_stop(struct vfio_device *device,
+					   u32 flags, void __user *arg,
+					   size_t argsz);
+int vfio_ioctl_device_feature_logging_report(struct vfio_device *device,
+					     u32 flags, void __user *arg,
+					     size_t argsz);
+
+/* debugfs.c */
+#if IS_ENABLED(CONFIG_VFIO_DEBUGFS)
+void vfio_debugfs_create_root(void);
+void vfio_debugfs_remove_root(void);
+void vfio_device_debugfs_init(struct vfio_device *device);
+void vfio_device_debugfs_exit(struct vfio_device *device);
+#else
+static inline void vfio_debugfs_create_root(void)
+{
+}
+
+static inline void vfio_debugfs_remove_root(void)
+{
+}
+
+static inline void vfio_device_debugfs_init(struct vfio_device *device)
+{
+}
+
+static inline void vfio_device_debugfs_exit(struct vfio_device *device)
+{
+}
+#endif
 
 /* iommufd.c */
 #if IS_ENABLED(CONFIG_IOMMUFD)

@@ -567,7 +567,7 @@ again:
 }
 
 /* Unpin @npage pages of a batch, marking them dirty if writable. */
-static void type1_unpin_pages(struct type1_dma *dma, struct page **pages,
+static void type1_unpin_batch(struct type1_dma *dma, struct page **pages,
 			      long npage)
 {
 	unpin_user_pages_dirty_lock(pages, npage, dma->prot & IOMMU_WRITE);
@@ -644,7 +644,7 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 				charge++;
 		ret = type1_charge(dma, charge);
 		if (ret) {
-			type1_unpin_pages(dma, pages, got);
+			type1_unpin_batch(dma, pages, got);
 			break;
 		}
 
@@ -667,7 +667,7 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 							  iova + (j << PAGE_SHIFT)))
 					charge++;
 			type1_charge(dma, -charge);
-			type1_unpin_pages(dma, pages + i, got - i);
+			type1_unpin_batch(dma, pages + i, got - i);
 			*done += i << PAGE_SHIFT;
 			break;
 		}
@@ -1160,21 +1160,184 @@ static bool type1_share_domain(struct type1_iommu *iommu,
 	return false;
 }
 
+/**
+ * struct type1_attach - a group's attachment while it is being made
+ * @domain: a new domain holding the group, until committed or shared
+ * @ranges: the container's usable IOVA ranges with the group in
+ * @resv: the group's reserved regions
+ * @sw_msi: the group needs a software-managed MSI window, at @msi_base
+ * @msi_base: the IOVA of that window
+ *
+ * Lives on the stack of type1_attach_group(), under iommu->lock.
+ */
+struct type1_attach {
+	struct type1_domain *domain;
+	struct list_head ranges;
+	struct list_head resv;
+	bool sw_msi;
+	phys_addr_t msi_base;
+};
+
+/* Step 1: a new IOMMU domain with the group attached to it. */
+static int type1_attach_domain(struct type1_iommu *iommu,
+			       struct type1_attach *a,
+			       struct iommu_group *iommu_group)
+{
+	struct type1_domain *domain;
+	struct device *dev = NULL;
+	int ret;
+
+	domain = kzalloc(sizeof(*domain), GFP_KERNEL);
+	if (!domain)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&domain->groups);
+
+	ret = -ENODEV;
+	iommu_group_for_each_dev(iommu_group, &dev, type1_first_dev);
+	if (!dev)
+		goto free_domain;
+	domain->domain = iommu_paging_domain_alloc(dev);
+	if (IS_ERR(domain->domain)) {
+		ret = PTR_ERR(domain->domain);
+		goto free_domain;
+	}
+	if (iommu->nesting) {
+		ret = iommu_enable_nesting(domain->domain);
+		if (ret)
+			goto free_iommu_domain;
+	}
+	ret = iommu_attach_group(domain->domain, iommu_group);
+	if (ret)
+		goto free_iommu_domain;
+
+	/* Block no-snoop whenever the IOMMU can: KVM can then skip wbinvd. */
+	if (domain->domain->ops->enforce_cache_coherency)
+		domain->coherent =
+			domain->domain->ops->enforce_cache_coherency(domain->domain);
+	a->domain = domain;
+	return 0;
+
+free_iommu_domain:
+	iommu_domain_free(domain->domain);
+free_domain:
+	kfree(domain);
+	return ret;
+}
+
+/* Undo type1_attach_domain(). */
+static void type1_attach_domain_undo(struct type1_attach *a,
+				     struct iommu_group *iommu_group)
+{
+	iommu_detach_group(a->domain->domain, iommu_group);
+	iommu_domain_free(a->domain->domain);
+	kfree(a->domain);
+	a->domain = NULL;
+}
+
+/* Undo type1_attach_check(). */
+static void type1_attach_check_undo(struct type1_attach *a)
+{
+	type1_ranges_free(&a->ranges);
+	type1_resv_free(&a->resv);
+}
+
+/*
+ * Step 2: the new domain's aperture and the group's reserved regions must
+ * spare every mapping, and the group's MSIs must be isolated (unless the
+ * administrator allowed otherwise). Works out the ranges left.
+ */
+static int type1_attach_check(struct type1_iommu *iommu,
+			      struct type1_attach *a,
+			      struct iommu_group *iommu_group)
+{
+	struct iommu_domain_geometry *geo = &a->domain->domain->geometry;
+	struct iommu_resv_region *region;
+	int ret;
+
+	if (type1_aperture_conflict(iommu, geo->aperture_start,
+				    geo->aperture_end))
+		return -EINVAL;
+	ret = iommu_get_group_resv_regions(iommu_group, &a->resv);
+	if (ret)
+		goto undo;
+	ret = -EINVAL;
+	if (type1_resv_conflict(iommu, &a->resv))
+		goto undo;
+	ret = type1_ranges_copy(&a->ranges, &iommu->ranges);
+	if (!ret)
+		ret = type1_ranges_clip(&a->ranges, geo->aperture_start,
+					geo->aperture_end);
+	if (!ret)
+		ret = type1_ranges_exclude(&a->ranges, &a->resv);
+	if (ret)
+		goto undo;
+
+	list_for_each_entry(region, &a->resv, list) {
+		if (region->type == IOMMU_RESV_SW_MSI) {
+			a->sw_msi = true;
+			a->msi_base = region->start;
+		}
+	}
+	if (!allow_unsafe_interrupts &&
+	    !iommu_group_has_isolated_msi(iommu_group)) {
+		pr_warn("vfio_iommu_type1: group without interrupt remapping refused; allow_unsafe_interrupts=1 overrides\n");
+		ret = -EPERM;
+		goto undo;
+	}
+	return 0;
+
+undo:
+	type1_attach_check_undo(a);
+	return ret;
+}
+
+/*
+ * Step 3: put the group in the container. A domain with the same IOMMU
+ * ops and coherency takes it, and the new domain goes; otherwise the new
+ * domain joins the container with every mapping replayed into it.
+ */
+static int type1_attach_commit(struct type1_iommu *iommu,
+			       struct type1_attach *a,
+			       struct type1_group *group)
+{
+	struct type1_domain *domain = a->domain;
+	int ret;
+
+	if (type1_share_domain(iommu, domain, group)) {
+		/* type1_share_domain() moved the group off it. */
+		iommu_domain_free(domain->domain);
+		kfree(domain);
+		a->domain = NULL;
+		return 0;
+	}
+
+	if (a->sw_msi) {
+		ret = iommu_get_msi_cookie(domain->domain, a->msi_base);
+		if (ret && ret != -ENODEV)
+			return ret;
+	}
+	list_add(&group->next, &domain->groups);
+	list_add_tail(&domain->next, &iommu->domains);
+	ret = type1_replay(iommu, domain);
+	if (ret) {
+		list_del(&domain->next);
+		list_del(&group->next);
+		return ret;
+	}
+	type1_update_pgsizes(iommu);
+	return 0;
+}
+
 static int type1_attach_group(void *iommu_data, struct iommu_group *iommu_group,
 			      enum vfio_group_type type)
 {
 	struct type1_iommu *iommu = iommu_data;
-	struct iommu_domain_geometry *geo;
-	struct type1_domain *domain;
+	struct type1_attach a = {};
 	struct type1_group *group;
-	struct device *dev = NULL;
-	phys_addr_t msi_base = 0;
-	bool sw_msi = false;
-	struct iommu_resv_region *region;
-	LIST_HEAD(ranges);
-	LIST_HEAD(resv);
 	int ret;
 
+	INIT_LIST_HEAD(&a.ranges);
+	INIT_LIST_HEAD(&a.resv);
 	mutex_lock(&iommu->lock);
 
 	/* Attaching may pin, which needs valid vaddrs. */
@@ -1195,112 +1358,29 @@ static int type1_attach_group(void *iommu_data, struct iommu_group *iommu_group,
 	if (!group)
 		goto out_unlock;
 	group->iommu_group = iommu_group;
-	domain = kzalloc(sizeof(*domain), GFP_KERNEL);
-	if (!domain)
+
+	ret = type1_attach_domain(iommu, &a, iommu_group);
+	if (ret)
 		goto free_group;
-	INIT_LIST_HEAD(&domain->groups);
-
-	ret = -ENODEV;
-	iommu_group_for_each_dev(iommu_group, &dev, type1_first_dev);
-	if (!dev)
-		goto free_domain;
-	domain->domain = iommu_paging_domain_alloc(dev);
-	if (IS_ERR(domain->domain)) {
-		ret = PTR_ERR(domain->domain);
-		goto free_domain;
-	}
-	if (iommu->nesting) {
-		ret = iommu_enable_nesting(domain->domain);
-		if (ret)
-			goto free_iommu_domain;
-	}
-
-	ret = iommu_attach_group(domain->domain, iommu_group);
+	ret = type1_attach_check(iommu, &a, iommu_group);
 	if (ret)
-		goto free_iommu_domain;
-
-	/* The new aperture and reserved regions must spare every mapping. */
-	geo = &domain->domain->geometry;
-	ret = -EINVAL;
-	if (type1_aperture_conflict(iommu, geo->aperture_start,
-				    geo->aperture_end))
-		goto detach;
-	ret = iommu_get_group_resv_regions(iommu_group, &resv);
+		goto undo_domain;
+	ret = type1_attach_commit(iommu, &a, group);
 	if (ret)
-		goto detach;
-	ret = -EINVAL;
-	if (type1_resv_conflict(iommu, &resv))
-		goto free_resv;
-	ret = type1_ranges_copy(&ranges, &iommu->ranges);
-	if (ret)
-		goto free_resv;
-	ret = type1_ranges_clip(&ranges, geo->aperture_start,
-				geo->aperture_end);
-	if (ret)
-		goto free_ranges;
-	ret = type1_ranges_exclude(&ranges, &resv);
-	if (ret)
-		goto free_ranges;
+		goto undo_check;
 
-	list_for_each_entry(region, &resv, list) {
-		if (region->type == IOMMU_RESV_SW_MSI) {
-			sw_msi = true;
-			msi_base = region->start;
-		}
-	}
-
-	if (!allow_unsafe_interrupts &&
-	    !iommu_group_has_isolated_msi(iommu_group)) {
-		pr_warn("vfio_iommu_type1: group without interrupt remapping refused; allow_unsafe_interrupts=1 overrides\n");
-		ret = -EPERM;
-		goto free_ranges;
-	}
-
-	/* Block no-snoop whenever the IOMMU can: KVM can then skip wbinvd. */
-	if (domain->domain->ops->enforce_cache_coherency)
-		domain->coherent =
-			domain->domain->ops->enforce_cache_coherency(domain->domain);
-
-	if (type1_share_domain(iommu, domain, group)) {
-		iommu_domain_free(domain->domain);
-		kfree(domain);
-		goto done;
-	}
-
-	if (sw_msi) {
-		ret = iommu_get_msi_cookie(domain->domain, msi_base);
-		if (ret && ret != -ENODEV)
-			goto free_ranges;
-	}
-
-	list_add(&group->next, &domain->groups);
-	list_add_tail(&domain->next, &iommu->domains);
-	ret = type1_replay(iommu, domain);
-	if (ret)
-		goto unlink_domain;
-	type1_update_pgsizes(iommu);
-done:
 	/* Its devices DMA where they like: no dirty scope until they pin. */
 	iommu->unscoped_groups++;
 	type1_ranges_free(&iommu->ranges);
-	list_splice(&ranges, &iommu->ranges);
-	type1_resv_free(&resv);
+	list_splice(&a.ranges, &iommu->ranges);
+	type1_resv_free(&a.resv);
 	mutex_unlock(&iommu->lock);
 	return 0;
 
-unlink_domain:
-	list_del(&domain->next);
-	list_del(&group->next);
-free_ranges:
-	type1_ranges_free(&ranges);
-free_resv:
-	type1_resv_free(&resv);
-detach:
-	iommu_detach_group(domain->domain, iommu_group);
-free_iommu_domain:
-	iommu_domain_free(domain->domain);
-free_domain:
-	kfree(domain);
+undo_check:
+	type1_attach_check_undo(&a);
+undo_domain:
+	type1_attach_domain_undo(&a, iommu_group);
 free_group:
 	kfree(group);
 out_unlock:
@@ -2207,8 +2287,8 @@ out_unlock:
 	return ret;
 }
 
-static void type1_unpin_pages_ext(void *iommu_data, dma_addr_t user_iova,
-				  int npage)
+static void type1_unpin_pages(void *iommu_data, dma_addr_t user_iova,
+			      int npage)
 {
 	struct type1_iommu *iommu = iommu_data;
 	int i;
@@ -2312,7 +2392,7 @@ VISIBLE_IF_KUNIT const struct vfio_iommu_driver_ops vfio_iommu_type1_ops = {
 	.attach_group		= type1_attach_group,
 	.detach_group		= type1_detach_group,
 	.pin_pages		= type1_pin_pages,
-	.unpin_pages		= type1_unpin_pages_ext,
+	.unpin_pages		= type1_unpin_pages,
 	.register_device	= type1_register_device,
 	.unregister_device	= type1_unregister_device,
 	.dma_rw			= type1_dma_rw,

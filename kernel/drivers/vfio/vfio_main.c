@@ -308,6 +308,7 @@ static int vfio_register_dev(struct vfio_device *device,
 		goto remove_group;
 
 	vfio_device_group_register(device);
+	vfio_device_debugfs_init(device);
 	return 0;
 
 remove_group:
@@ -371,6 +372,8 @@ void vfio_unregister_group_dev(struct vfio_device *device)
 	unsigned int asked = 0;
 
 	vfio_device_group_unregister(device);
+	/* Before the device goes: readers of its files are waited for. */
+	vfio_device_debugfs_exit(device);
 	/* The cdev goes too, so no new open can start on either path. */
 	vfio_device_del(device);
 	vfio_device_put_registration(device);
@@ -390,31 +393,6 @@ void vfio_unregister_group_dev(struct vfio_device *device)
 EXPORT_SYMBOL_GPL(vfio_unregister_group_dev);
 
 /* --- device files ----------------------------------------------------- */
-
-struct vfio_device *vfio_device_get_from_name(struct vfio_group *group,
-					      char *name)
-{
-	struct vfio_device *device, *found = ERR_PTR(-ENODEV);
-	int ret;
-
-	mutex_lock(&group->device_lock);
-	list_for_each_entry(device, &group->device_list, group_next) {
-		if (device->ops->match)
-			ret = device->ops->match(device, name);
-		else
-			ret = !strcmp(dev_name(device->dev), name);
-		if (ret < 0) {
-			found = ERR_PTR(ret);
-			break;
-		}
-		if (ret && vfio_device_try_get_registration(device)) {
-			found = device;
-			break;
-		}
-	}
-	mutex_unlock(&group->device_lock);
-	return found;
-}
 
 /**
  * vfio_allocate_device_file - the per-file state of a device file
@@ -504,13 +482,10 @@ static int vfio_df_device_first_open(struct vfio_device_file *df)
 
 	if (!try_module_get(device->dev->driver->owner))
 		return -ENODEV;
-	if (df->iommufd) {
+	if (df->iommufd)
 		ret = vfio_df_iommufd_bind(df);
-	} else {
-		ret = vfio_group_use_container(device->group);
-		if (!ret)
-			vfio_device_container_register(device);
-	}
+	else
+		ret = vfio_device_group_use_iommu(device);
 	if (ret)
 		goto put_module;
 
@@ -522,12 +497,10 @@ static int vfio_df_device_first_open(struct vfio_device_file *df)
 	return 0;
 
 unuse_iommu:
-	if (df->iommufd) {
+	if (df->iommufd)
 		vfio_df_iommufd_unbind(df);
-	} else {
-		vfio_device_container_unregister(device);
-		vfio_group_unuse_container(device->group);
-	}
+	else
+		vfio_device_group_unuse_iommu(device);
 put_module:
 	module_put(device->dev->driver->owner);
 	return ret;
@@ -541,12 +514,10 @@ static void vfio_df_device_last_close(struct vfio_device_file *df)
 
 	if (device->ops->close_device)
 		device->ops->close_device(device);
-	if (df->iommufd) {
+	if (df->iommufd)
 		vfio_df_iommufd_unbind(df);
-	} else {
-		vfio_device_container_unregister(device);
-		vfio_group_unuse_container(device->group);
-	}
+	else
+		vfio_device_group_unuse_iommu(device);
 	module_put(device->dev->driver->owner);
 }
 
@@ -650,6 +621,27 @@ static long vfio_ioctl_device_feature(struct vfio_device *device,
 	    (feature.flags & VFIO_DEVICE_FEATURE_SET) &&
 	    (feature.flags & VFIO_DEVICE_FEATURE_GET))
 		return -EINVAL;
+
+	switch (feature.flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_MIGRATION:
+		return vfio_ioctl_device_feature_migration(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
+		return vfio_ioctl_device_feature_mig_device_state(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
+		return vfio_ioctl_device_feature_migration_data_size(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+		return vfio_ioctl_device_feature_logging_start(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
+		return vfio_ioctl_device_feature_logging_stop(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+		return vfio_ioctl_device_feature_logging_report(device,
+				feature.flags, arg->data, feature.argsz - minsz);
+	}
 
 	if (!device->ops->device_feature)
 		return -ENOTTY;
@@ -1067,6 +1059,7 @@ static int __init vfio_init(void)
 	ret = vfio_cdev_init(vfio_device_class);
 	if (ret)
 		goto destroy_class;
+	vfio_debugfs_create_root();
 	pr_info(DRIVER_DESC "\n");
 	return 0;
 
@@ -1081,6 +1074,7 @@ exit_virqfd:
 
 static void __exit vfio_cleanup(void)
 {
+	vfio_debugfs_remove_root();
 	ida_destroy(&vfio_device_ida);
 	vfio_cdev_cleanup();
 	class_destroy(vfio_device_class);

@@ -14,6 +14,7 @@
 #include <linux/completion.h>
 #include <linux/device.h>
 #include <linux/iommu.h>
+#include <linux/iova_bitmap.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -29,7 +30,6 @@
 
 struct kvm;
 struct vfio_group;
-struct iova_bitmap;
 struct dentry;
 struct iommufd_ctx;
 struct iommufd_device;
@@ -62,7 +62,7 @@ struct vfio_device_set {
  *           registration, together with @migration_flags
  * @log_ops: the driver's DMA logging callbacks, or NULL; set before
  *           registration
- * @group: the VFIO group the device belongs to
+ * @group: the VFIO group the device belongs to (CONFIG_VFIO_GROUP)
  * @group_next: link in the group's device list, under the group's lock
  * @dev_set: the device set; never NULL after registration
  * @dev_set_list: link in @dev_set's device_list, under dev_set->lock
@@ -100,8 +100,10 @@ struct vfio_device {
 	const struct vfio_device_ops *ops;
 	const struct vfio_migration_ops *mig_ops;
 	const struct vfio_log_ops *log_ops;
+#if IS_ENABLED(CONFIG_VFIO_GROUP)
 	struct vfio_group *group;
 	struct list_head group_next;
+#endif
 	struct vfio_device_set *dev_set;
 	struct list_head dev_set_list;
 	unsigned int migration_flags;
@@ -365,13 +367,32 @@ struct vfio_device *
 vfio_find_device_in_devset(struct vfio_device_set *dev_set,
 			   struct device *dev);
 
-/* The external user API, for KVM. */
+/* The external user API, for KVM and drivers. */
+#if IS_ENABLED(CONFIG_VFIO_GROUP)
 struct iommu_group *vfio_file_iommu_group(struct file *file);
 bool vfio_file_is_group(struct file *file);
+bool vfio_file_has_dev(struct file *file, struct vfio_device *device);
+#else
+/* Without groups no file is one. */
+static inline struct iommu_group *vfio_file_iommu_group(struct file *file)
+{
+	return NULL;
+}
+
+static inline bool vfio_file_is_group(struct file *file)
+{
+	return false;
+}
+
+static inline bool vfio_file_has_dev(struct file *file,
+				     struct vfio_device *device)
+{
+	return false;
+}
+#endif
 bool vfio_file_is_valid(struct file *file);
 bool vfio_file_enforced_coherent(struct file *file);
 void vfio_file_set_kvm(struct file *file, struct kvm *kvm);
-bool vfio_file_has_dev(struct file *file, struct vfio_device *device);
 
 #define VFIO_PIN_PAGES_MAX_ENTRIES	(PAGE_SIZE / sizeof(unsigned long))
 

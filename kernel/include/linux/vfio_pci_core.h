@@ -78,6 +78,18 @@ struct vfio_pci_irq_ctx;
  * @pm_save: the state saved on the way into D3hot, for the way back;
  *           changed under @memory_lock held for writing
  * @needs_reset: the device was closed without a successful reset
+ * @disable_idle_d3: vfio-pci's disable_idle_d3 when the device was
+ *                   created: the function is never runtime-suspended
+ * @pm_intx_masked: runtime suspend masked the user's INTx, resume unmasks
+ * @pm_runtime_engaged: the user let the open function suspend (a
+ *                      LOW_POWER_ENTRY feature); under @memory_lock
+ * @pm_wake_eventfd_ctx: signalled, ending the low-power state, when the
+ *                       function wakes; under @memory_lock
+ * @vf_token: a PF's VF token (vfio_pci_sriov.c), NULL for other functions
+ * @nb: a PF's notifier, which gives its new VFs our driver
+ * @sriov_pf_core_dev: a VF's PF, when SR-IOV was enabled through us
+ * @sriov_pfs_item: link in the list of PFs that enabled SR-IOV through us
+ * @sriov_active: the PF has VFs: it stays in D0
  * @irq_type: the VFIO_PCI_*_IRQ_INDEX in use, or VFIO_PCI_NUM_IRQS;
  *            changed under @igate
  * @igate: serializes VFIO_DEVICE_SET_IRQS and interrupt teardown;
@@ -102,6 +114,8 @@ struct vfio_pci_irq_ctx;
  * close_device() unless said otherwise; open and close are serialized
  * by the device set's lock.
  */
+struct vfio_pci_vf_token;
+
 struct vfio_pci_core_device {
 	struct vfio_device	vdev;
 	struct pci_dev		*pdev;
@@ -130,6 +144,15 @@ struct vfio_pci_core_device {
 	bool			needs_pm_restore;
 	struct pci_saved_state	*pm_save;
 	bool			needs_reset;
+	bool			disable_idle_d3;
+	bool			pm_intx_masked;
+	bool			pm_runtime_engaged;
+	struct eventfd_ctx	*pm_wake_eventfd_ctx;
+	struct vfio_pci_vf_token	*vf_token;
+	struct notifier_block	nb;
+	struct vfio_pci_core_device	*sriov_pf_core_dev;
+	struct list_head	sriov_pfs_item;
+	bool			sriov_active;
 	int			irq_type;
 	struct mutex		igate;		/* see above */
 	spinlock_t		irqlock;	/* see above */
@@ -155,10 +178,14 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev);
 void vfio_pci_core_close_device(struct vfio_device *core_vdev);
 void vfio_pci_core_set_params(bool is_nointxmask, bool is_disable_vga,
 			      bool is_disable_idle_d3);
+int vfio_pci_core_sriov_configure(struct vfio_pci_core_device *vdev,
+				  int nr_virtfn);
 
 /* The device file. */
 long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 			 unsigned long arg);
+int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
+				void __user *arg, size_t argsz);
 ssize_t vfio_pci_core_read(struct vfio_device *core_vdev, char __user *buf,
 			   size_t count, loff_t *ppos);
 ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
@@ -168,6 +195,53 @@ int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf);
 int vfio_pci_core_mmap(struct vfio_device *core_vdev,
 		       struct vm_area_struct *vma);
 void vfio_pci_core_request(struct vfio_device *core_vdev, unsigned int count);
+
+/* Register access for variant drivers that reach BARs themselves. */
+
+/**
+ * enum vfio_pci_io_width - the widest bus access vfio_pci_core_do_io_rw()
+ *                          may use, in bytes
+ * @VFIO_PCI_IO_WIDTH_1: bytes only
+ * @VFIO_PCI_IO_WIDTH_2: up to 16 bits
+ * @VFIO_PCI_IO_WIDTH_4: up to 32 bits
+ * @VFIO_PCI_IO_WIDTH_8: up to 64 bits
+ */
+enum vfio_pci_io_width {
+	VFIO_PCI_IO_WIDTH_1 = 1,
+	VFIO_PCI_IO_WIDTH_2 = 2,
+	VFIO_PCI_IO_WIDTH_4 = 4,
+	VFIO_PCI_IO_WIDTH_8 = 8,
+};
+
+int vfio_pci_core_setup_barmap(struct vfio_pci_core_device *vdev, int bar);
+ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
+			       bool test_mem, void __iomem *io,
+			       char __user *buf, loff_t off, size_t count,
+			       size_t x_start, size_t x_end, bool iswrite,
+			       enum vfio_pci_io_width max_width);
+bool vfio_pci_core_range_intersect_range(loff_t buf_start, size_t buf_cnt,
+					 loff_t reg_start, size_t reg_cnt,
+					 loff_t *buf_offset,
+					 size_t *intersect_count,
+					 size_t *register_offset);
+int vfio_pci_core_iowrite8(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u8 val, void __iomem *io);
+int vfio_pci_core_iowrite16(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u16 val, void __iomem *io);
+int vfio_pci_core_iowrite32(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u32 val, void __iomem *io);
+int vfio_pci_core_ioread8(struct vfio_pci_core_device *vdev, bool test_mem,
+			  u8 *val, void __iomem *io);
+int vfio_pci_core_ioread16(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u16 *val, void __iomem *io);
+int vfio_pci_core_ioread32(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u32 *val, void __iomem *io);
+#if defined(ioread64) && defined(iowrite64)
+int vfio_pci_core_iowrite64(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u64 val, void __iomem *io);
+int vfio_pci_core_ioread64(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u64 *val, void __iomem *io);
+#endif
 
 /* PCIe errors reach the user through its error eventfd. */
 pci_ers_result_t vfio_pci_core_aer_err_detected(struct pci_dev *pdev,

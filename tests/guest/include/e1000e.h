@@ -19,4 +19,31 @@
 #define E1000_ICR_RXQ0	(1u << 20)
 #define E1000_IVAR_VALID 0x8	/* per 4-bit entry; RXQ0 is bits 3:0 */
 
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
+
+/* Write a register through a VFIO device fd whose BAR0 is at @bar0. */
+static inline int e1000e_w32(int device, uint64_t bar0, uint32_t reg,
+			     uint32_t v)
+{
+	return pwrite(device, &v, 4, bar0 + reg) == 4 ? 0 : errno;
+}
+
+/*
+ * Raise the receive-queue-0 cause on MSI-X @vector: every other cause
+ * masked, old causes cleared. Memory decode and bus master must be on,
+ * MSI-X enabled. Returns 0 or the errno of the failed write.
+ */
+static inline int e1000e_msix_raise(int device, uint64_t bar0,
+				    uint32_t vector)
+{
+	return e1000e_w32(device, bar0, E1000_IMC, 0xffffffff) ?:
+	       e1000e_w32(device, bar0, E1000_ICR, 0xffffffff) ?:
+	       e1000e_w32(device, bar0, E1000_IVAR,
+			  E1000_IVAR_VALID | vector) ?:
+	       e1000e_w32(device, bar0, E1000_IMS, E1000_ICR_RXQ0) ?:
+	       e1000e_w32(device, bar0, E1000_ICS, E1000_ICR_RXQ0);
+}
+
 #endif

@@ -30,36 +30,29 @@
 /* QEMU 7.2 aborts on a transfer of the whole buffer (off by one). */
 #define EDU_DMA_MAX		4095
 
-/* The offset of a device region in the device fd, or -errno. */
-static inline long long vfio_region_offset(int device, unsigned int index)
-{
-	struct vfio_region_info info = { .argsz = sizeof(info),
-					 .index = index };
-
-	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &info))
-		return -errno;
-	return info.offset;
-}
-
 struct edu {
 	struct vfio_user u;
 	long long bar0;
 	long long config;
 };
 
-static inline int edu_open(struct edu *edu)
+/* Find BAR0 and config space in an open device fd: 0 or -errno. */
+static inline int edu_locate(struct edu *edu)
 {
-	int ret = vfio_user_open(&edu->u, EDU_VENDOR, EDU_DEVICE, 0,
-				 VFIO_TYPE1v2_IOMMU);
-
-	if (ret)
-		return ret;
 	edu->bar0 = vfio_region_offset(edu->u.device,
 				       VFIO_PCI_BAR0_REGION_INDEX);
 	edu->config = vfio_region_offset(edu->u.device,
 					 VFIO_PCI_CONFIG_REGION_INDEX);
 	return edu->bar0 < 0 ? (int)edu->bar0 :
 	       edu->config < 0 ? (int)edu->config : 0;
+}
+
+static inline int edu_open(struct edu *edu)
+{
+	int ret = vfio_user_open(&edu->u, EDU_VENDOR, EDU_DEVICE, 0,
+				 VFIO_TYPE1v2_IOMMU);
+
+	return ret ? ret : edu_locate(edu);
 }
 
 static inline uint32_t edu_read32(struct edu *edu, unsigned int reg)
@@ -84,12 +77,20 @@ static inline int edu_write64(struct edu *edu, unsigned int reg, uint64_t v)
 /* Set bits in the PCI command register through the config region. */
 static inline int edu_command_set(struct edu *edu, uint16_t bits)
 {
-	uint16_t cmd;
+	return vfio_command_set(edu->u.device, bits);
+}
 
-	if (pread(edu->u.device, &cmd, 2, edu->config + 4) != 2)
-		return -errno;
-	cmd |= bits;
-	return pwrite(edu->u.device, &cmd, 2, edu->config + 4) == 2 ? 0 : -errno;
+/* Start a factorial that raises an interrupt when done. */
+static inline bool edu_factorial_irq(struct edu *edu, uint32_t n)
+{
+	edu_write32(edu, EDU_STATUS, EDU_STATUS_IRQFACT);
+	return !edu_write32(edu, EDU_FACTORIAL, n);
+}
+
+/* Acknowledge whatever edu has raised. */
+static inline void edu_ack(struct edu *edu)
+{
+	edu_write32(edu, EDU_IRQ_ACK, edu_read32(edu, EDU_IRQ_STATUS));
 }
 
 /* Run one DMA and wait for the engine to finish (up to 5 s). */

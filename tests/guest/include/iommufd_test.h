@@ -114,4 +114,52 @@ static inline int ioas_unmap(int iommufd, uint32_t ioas, uint64_t iova,
 	return ioctl_errno(iommufd, IOMMU_IOAS_UNMAP, &unmap);
 }
 
+/*
+ * Open the n-th vendor:device as a cdev user: bound to vfio-pci, its cdev
+ * bound to a new iommufd context and attached to a new IOAS of it, as a
+ * VMM does before it maps guest memory. Fills u->bdf and u->device (the
+ * group and container stay -1), *iommufd and *ioas. Returns 0 or a
+ * positive errno; on error the caller closes what is >= 0.
+ */
+static inline int cdev_user_open(struct vfio_user *u, int *iommufd,
+				 uint32_t *ioas, uint16_t vendor,
+				 uint16_t device, int n)
+{
+	char path[64];
+	uint32_t pt;
+	int ret;
+
+	vfio_user_init(u);
+	*iommufd = -1;
+	ret = -pci_find(vendor, device, n, u->bdf);
+	if (!ret)
+		ret = -pci_bind(u->bdf, "vfio-pci");
+	if (!ret)
+		ret = -cdev_path(u->bdf, path);
+	if (ret)
+		return ret;
+	*iommufd = open(IOMMUFD_PATH, O_RDWR);
+	if (*iommufd < 0)
+		return errno;
+	u->device = open(path, O_RDWR);
+	if (u->device < 0)
+		return errno;
+	ret = bind_iommufd(u->device, *iommufd, NULL);
+	if (!ret)
+		ret = ioas_alloc(*iommufd, ioas);
+	if (ret)
+		return ret;
+	pt = *ioas;
+	return attach_pt(u->device, &pt);
+}
+
+/* Close what cdev_user_open() opened: the device first, then iommufd. */
+static inline void cdev_user_close(struct vfio_user *u, int *iommufd)
+{
+	vfio_user_close(u);
+	if (*iommufd >= 0)
+		close(*iommufd);
+	*iommufd = -1;
+}
+
 #endif /* IOMMUFD_TEST_H */

@@ -38,6 +38,38 @@ static inline int vfio_set_irqs(int device, uint32_t index, uint32_t flags,
 	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? errno : 0;
 }
 
+/* TRIGGER eventfds for vectors [@start, @start + @count) of @index. */
+static inline int vfio_irq_trigger(int device, uint32_t index, uint32_t start,
+				   uint32_t count, const int32_t *fds)
+{
+	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_EVENTFD |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, start, count, fds);
+}
+
+/* Disable @index: TRIGGER with count 0 and no data. */
+static inline int vfio_irqs_off(int device, uint32_t index)
+{
+	return vfio_set_irqs(device, index, VFIO_IRQ_SET_DATA_NONE |
+			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
+}
+
+/* Lines of /proc/interrupts naming a vfio handler of @bdf. */
+static inline int vfio_handlers(const char *bdf)
+{
+	char line[1024], tag[64];
+	int n = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	snprintf(tag, sizeof(tag), "(%s)", bdf);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "vfio-") && strstr(line, tag))
+			n++;
+	fclose(f);
+	return n;
+}
+
 /* Wait up to @ms for an eventfd; return how many signals it counted. */
 static inline uint64_t wait_eventfd(int efd, int ms)
 {

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "irqs.h"
 #include "pci_test.h"
 
 /* The sum of the reference counts of every loaded vfio* module. */
@@ -72,23 +73,6 @@ static inline long pins_in_flight(void)
 static inline long hugepages_free(void)
 {
 	return proc_counter("/proc/meminfo", "HugePages_Free");
-}
-
-/* Lines of /proc/interrupts naming a vfio handler of @bdf. */
-static inline int vfio_handlers(const char *bdf)
-{
-	char line[1024], tag[64];
-	int n = 0;
-	FILE *f = fopen("/proc/interrupts", "r");
-
-	if (!f)
-		return -1;
-	snprintf(tag, sizeof(tag), "(%s)", bdf);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "vfio-") && strstr(line, tag))
-			n++;
-	fclose(f);
-	return n;
 }
 
 /*

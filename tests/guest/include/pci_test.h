@@ -51,6 +51,25 @@ static inline void pci_test_put_type1(bool loaded)
 }
 
 /*
+ * Reload vfio-pci with @args (e.g. "disable_vga=1"): its parameters take
+ * effect at load. No function may be bound to it.
+ */
+static inline int reload_vfio_pci(const char *args)
+{
+	char set[32], cmd[256];
+
+	pci_test_modset(set);
+	if (system("rmmod vfio_pci"))
+		return -EBUSY;
+	if (!strcmp(set, "ours"))
+		snprintf(cmd, sizeof(cmd), "insmod /vfio/ours/vfio_pci.ko %s",
+			 args);
+	else
+		snprintf(cmd, sizeof(cmd), "modprobe vfio_pci %s", args);
+	return system(cmd) ? -EIO : 0;
+}
+
+/*
  * Open the first vendor:device as a VFIO user (see vfio_user_open());
  * *type1 tells pci_user_close() whether to unload vfio_iommu_type1.
  */

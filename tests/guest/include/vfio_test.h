@@ -220,6 +220,32 @@ static inline void vfio_user_close(struct vfio_user *u)
 	vfio_user_init(u);
 }
 
+/* The offset of a device region in the device fd, or -errno. */
+static inline long long vfio_region_offset(int device, unsigned int index)
+{
+	struct vfio_region_info info = { .argsz = sizeof(info),
+					 .index = index };
+
+	if (ioctl(device, VFIO_DEVICE_GET_REGION_INFO, &info))
+		return -errno;
+	return info.offset;
+}
+
+/* Set bits in a PCI device's command register, through its config region. */
+static inline int vfio_command_set(int device, uint16_t bits)
+{
+	long long config = vfio_region_offset(device,
+					      VFIO_PCI_CONFIG_REGION_INDEX);
+	uint16_t cmd;
+
+	if (config < 0)
+		return (int)config;
+	if (pread(device, &cmd, 2, config + 4) != 2)
+		return -errno;
+	cmd |= bits;
+	return pwrite(device, &cmd, 2, config + 4) == 2 ? 0 : -errno;
+}
+
 /* locked_vm of this process in KiB, from /proc/self/status. */
 static inline long locked_vm_kib(void)
 {

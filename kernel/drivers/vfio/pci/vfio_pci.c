@@ -29,6 +29,20 @@ static bool disable_idle_d3;
 module_param(disable_idle_d3, bool, 0644);
 MODULE_PARM_DESC(disable_idle_d3, "Disable using the PCI D3 low power state for idle, unused devices");
 
+#ifdef CONFIG_VFIO_PCI_VGA
+static bool disable_vga;
+module_param(disable_vga, bool, 0444);
+MODULE_PARM_DESC(disable_vga, "Disable VGA resource access through vfio-pci");
+#else
+#define disable_vga true
+#endif
+
+#ifdef CONFIG_PCI_IOV
+static bool enable_sriov;
+module_param(enable_sriov, bool, 0644);
+MODULE_PARM_DESC(enable_sriov, "Enable support for SR-IOV configuration.  Enabling SR-IOV on a PF typically requires support of the userspace PF driver, enabling VFs without such support may result in non-functional VFs or PF.");
+#endif
+
 static bool disable_denylist;
 module_param(disable_denylist, bool, 0444);
 MODULE_PARM_DESC(disable_denylist, "Disable use of device denylist.");
@@ -80,6 +94,7 @@ static const struct vfio_device_ops vfio_pci_ops = {
 	.open_device	= vfio_pci_open_device,
 	.close_device	= vfio_pci_core_close_device,
 	.ioctl		= vfio_pci_core_ioctl,
+	.device_feature	= vfio_pci_core_ioctl_feature,
 	.read		= vfio_pci_core_read,
 	.write		= vfio_pci_core_write,
 	.mmap		= vfio_pci_core_mmap,
@@ -123,6 +138,17 @@ static void vfio_pci_remove(struct pci_dev *pdev)
 	vfio_put_device(&vdev->vdev);
 }
 
+#ifdef CONFIG_PCI_IOV
+/* sysfs sriov_numvfs: VFs for the PF's user, when the administrator agrees. */
+static int vfio_pci_sriov_configure(struct pci_dev *pdev, int nr_virtfn)
+{
+	if (!enable_sriov)
+		return -ENOENT;
+	return vfio_pci_core_sriov_configure(dev_get_drvdata(&pdev->dev),
+					     nr_virtfn);
+}
+#endif
+
 /* Matches any function, but only one whose driver_override names us. */
 static const struct pci_device_id vfio_pci_table[] = {
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
@@ -135,6 +161,9 @@ static struct pci_driver vfio_pci_driver = {
 	.id_table		= vfio_pci_table,
 	.probe			= vfio_pci_probe,
 	.remove			= vfio_pci_remove,
+#ifdef CONFIG_PCI_IOV
+	.sriov_configure	= vfio_pci_sriov_configure,
+#endif
 	.err_handler		= &vfio_pci_core_err_handlers,
 	/* VFIO claims the IOMMU group for the user, not the DMA API. */
 	.driver_managed_dma	= true,
@@ -175,8 +204,7 @@ static int __init vfio_pci_init(void)
 {
 	int ret;
 
-	/* VGA ranges are not supported yet: always disabled. */
-	vfio_pci_core_set_params(nointxmask, true, disable_idle_d3);
+	vfio_pci_core_set_params(nointxmask, disable_vga, disable_idle_d3);
 
 	ret = pci_register_driver(&vfio_pci_driver);
 	if (ret)

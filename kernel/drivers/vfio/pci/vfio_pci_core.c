@@ -8,6 +8,7 @@
 #include <linux/eventfd.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -34,6 +35,16 @@ void vfio_pci_core_set_params(bool is_nointxmask, bool is_disable_vga,
 	disable_idle_d3 = is_disable_idle_d3;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_set_params);
+
+/**
+ * vfio_pci_vga_disabled - is VGA access off (vfio-pci's disable_vga)?
+ *
+ * Return: true when the VGA region is not offered.
+ */
+bool vfio_pci_vga_disabled(void)
+{
+	return !IS_ENABLED(CONFIG_VFIO_PCI_VGA) || disable_vga;
+}
 
 /* Functions whose INTx is known not to work: it is hidden from users. */
 static bool vfio_pci_intx_broken(struct pci_dev *pdev)
@@ -73,8 +84,12 @@ int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 	struct pci_dev *pdev = vdev->pdev;
 	int ret;
 
-	if (state != PCI_D0)
+	if (state != PCI_D0) {
 		lockdep_assert_held_write(&vdev->memory_lock);
+		/* A PF with VFs stays in D0: they depend on it. */
+		if (vdev->sriov_active)
+			return -EBUSY;
+	}
 
 	if (vdev->needs_pm_restore) {
 		if (!vfio_pci_in_d3(pdev) && to_d3) {
@@ -115,6 +130,8 @@ int vfio_pci_core_init_dev(struct vfio_device *core_vdev)
 	vdev->pdev = to_pci_dev(core_vdev->dev);
 	vdev->irq_type = VFIO_PCI_NUM_IRQS;
 	vdev->msix_bar = 0xff;
+	vdev->disable_idle_d3 = disable_idle_d3;
+	INIT_LIST_HEAD(&vdev->sriov_pfs_item);
 	mutex_init(&vdev->config_lock);
 	init_rwsem(&vdev->memory_lock);
 	mutex_init(&vdev->igate);
@@ -162,6 +179,18 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 		return -EINVAL;
 	if (pdev->hdr_type != PCI_HEADER_TYPE_NORMAL)
 		return -EINVAL;
+	/* Migration needs all three callbacks and at least STOP_COPY. */
+	if (vdev->vdev.mig_ops &&
+	    (!vdev->vdev.mig_ops->migration_set_state ||
+	     !vdev->vdev.mig_ops->migration_get_state ||
+	     !vdev->vdev.mig_ops->migration_get_data_size ||
+	     !(vdev->vdev.migration_flags & VFIO_MIGRATION_STOP_COPY)))
+		return -EINVAL;
+	if (vdev->vdev.log_ops &&
+	    (!vdev->vdev.log_ops->log_start ||
+	     !vdev->vdev.log_ops->log_stop ||
+	     !vdev->vdev.log_ops->log_read_and_clear))
+		return -EINVAL;
 	if (pci_num_vf(pdev)) {
 		pci_warn(pdev, "cannot bind to a PF with SR-IOV enabled\n");
 		return -EBUSY;
@@ -176,6 +205,12 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 	ret = vfio_assign_device_set(&vdev->vdev, set_id);
 	if (ret)
 		return ret;
+	ret = vfio_pci_vf_init(vdev);
+	if (ret)
+		return ret;
+	ret = vfio_pci_vga_init(vdev);
+	if (ret)
+		goto err_vf_uninit;
 
 	if (pdev->pm_cap) {
 		u16 pmcsr;
@@ -189,8 +224,19 @@ int vfio_pci_core_register_device(struct vfio_pci_core_device *vdev)
 	 * unknown; the only way out of that is to D0.
 	 */
 	vfio_pci_set_power_state(vdev, PCI_D0);
+	vfio_pci_pm_register(vdev);
 
-	return vfio_register_group_dev(&vdev->vdev);
+	ret = vfio_register_group_dev(&vdev->vdev);
+	if (ret)
+		goto err_pm_unregister;
+	return 0;
+
+err_pm_unregister:
+	vfio_pci_pm_unregister(vdev);
+	vfio_pci_vga_uninit(vdev);
+err_vf_uninit:
+	vfio_pci_vf_uninit(vdev);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
 
@@ -200,7 +246,11 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_register_device);
  */
 void vfio_pci_core_unregister_device(struct vfio_pci_core_device *vdev)
 {
+	vfio_pci_core_sriov_configure(vdev, 0);
 	vfio_unregister_group_dev(&vdev->vdev);
+	vfio_pci_vf_uninit(vdev);
+	vfio_pci_vga_uninit(vdev);
+	vfio_pci_pm_unregister(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_unregister_device);
 
@@ -221,12 +271,17 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 	u16 cmd;
 	int ret;
 
+	/* Idle functions are runtime-suspended: wake this one for good. */
+	ret = vfio_pci_pm_get(vdev);
+	if (ret)
+		return ret;
+
 	/* The state saved below must not have bus mastering on. */
 	pci_clear_master(pdev);
 
 	ret = pci_enable_device(pdev);
 	if (ret)
-		return ret;
+		goto err_pm_put;
 
 	ret = pci_try_reset_function(pdev);
 	if (ret == -EAGAIN)
@@ -279,8 +334,7 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 		vdev->has_dyn_msix = false;
 	}
 
-	/* VGA ranges are not offered yet. */
-	vdev->has_vga = false;
+	vdev->has_vga = !vfio_pci_vga_disabled() && vfio_pci_is_vga(pdev);
 	vdev->msi_qmax = 0;
 	vdev->irq_type = VFIO_PCI_NUM_IRQS;
 	return 0;
@@ -290,6 +344,8 @@ err_free_state:
 	vdev->pci_saved_state = NULL;
 err_disable_device:
 	pci_disable_device(pdev);
+err_pm_put:
+	vfio_pci_pm_put(vdev);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_enable);
@@ -321,6 +377,7 @@ static void vfio_pci_probe_mmaps(struct vfio_pci_core_device *vdev)
 void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 {
 	vfio_pci_probe_mmaps(vdev);
+	vfio_pci_vf_token_user(vdev, 1);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
 
@@ -343,7 +400,11 @@ void vfio_pci_core_disable(struct vfio_pci_core_device *vdev)
 
 	lockdep_assert_held(&vdev->vdev.dev_set->lock);
 
-	/* The user may have left it in D3hot; a reset needs D0. */
+	/*
+	 * The user may have left it in a low-power state, or in D3hot; a
+	 * reset needs D0.
+	 */
+	vfio_pci_pm_exit(vdev);
 	vfio_pci_set_power_state(vdev, PCI_D0);
 	pci_clear_master(pdev);
 
@@ -389,6 +450,7 @@ out_disable:
 	pci_disable_device(pdev);
 
 	vfio_pci_dev_set_try_reset(vdev);
+	vfio_pci_pm_put(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_disable);
 
@@ -401,6 +463,7 @@ void vfio_pci_core_close_device(struct vfio_device *core_vdev)
 	struct vfio_pci_core_device *vdev =
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 
+	vfio_pci_vf_token_user(vdev, -1);
 	vfio_pci_core_disable(vdev);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_close_device);
@@ -580,8 +643,17 @@ static int vfio_pci_ioctl_get_region_info(struct vfio_pci_core_device *vdev,
 		info.flags = VFIO_REGION_INFO_FLAG_READ |
 			     VFIO_REGION_INFO_FLAG_WRITE;
 		break;
+	case VFIO_PCI_VGA_REGION_INDEX:
+		if (!vdev->has_vga)
+			return -EINVAL;
+		/* The region's offsets are the legacy addresses. */
+		info.offset = VFIO_PCI_INDEX_TO_OFFSET(info.index);
+		info.size = 0xc0000;
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+		break;
 	default:
-		/* VGA (not offered) and device-specific regions (none). */
+		/* Device-specific regions: none. */
 		return -EINVAL;
 	}
 	if (ret)
@@ -741,13 +813,46 @@ long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl);
 
-static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev, char __user *buf,
-			   size_t count, loff_t *ppos, bool iswrite)
+/**
+ * vfio_pci_core_ioctl_feature - vfio_device_ops.device_feature of PCI
+ *                               VFIO drivers
+ * @device: the device, open
+ * @flags: the VFIO_DEVICE_FEATURE flags, the feature in the low bits
+ * @arg: the feature's data, a user pointer
+ * @argsz: its size
+ *
+ * Handles the low-power features and the VF token. A variant driver with features of its
+ * own handles those and passes the rest here.
+ *
+ * Return: 0 or -errno; -ENOTTY for a feature not handled.
+ */
+int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
+				void __user *arg, size_t argsz)
+{
+	struct vfio_pci_core_device *vdev =
+		container_of(device, struct vfio_pci_core_device, vdev);
+
+	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY:
+		return vfio_pci_feature_low_power_entry(vdev, flags, argsz);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP:
+		return vfio_pci_feature_low_power_entry_with_wakeup(vdev, flags,
+								    arg, argsz);
+	case VFIO_DEVICE_FEATURE_LOW_POWER_EXIT:
+		return vfio_pci_feature_low_power_exit(vdev, flags, argsz);
+	case VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
+		return vfio_pci_feature_vf_token(vdev, flags, arg, argsz);
+	default:
+		return -ENOTTY;
+	}
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl_feature);
+
+static ssize_t vfio_pci_rw_awake(struct vfio_pci_core_device *vdev,
+				 char __user *buf, size_t count, loff_t *ppos,
+				 bool iswrite)
 {
 	u64 index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
-
-	if (!count)
-		return 0;
 
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
@@ -758,10 +863,34 @@ static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 		return vfio_pci_bar_rw(vdev, buf, count, ppos, false);
 	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
 		return vfio_pci_bar_rw(vdev, buf, count, ppos, iswrite);
+	case VFIO_PCI_VGA_REGION_INDEX:
+		return vfio_pci_vga_rw(vdev, buf, count, ppos, iswrite);
 	default:
-		/* VGA (not offered) and beyond. */
 		return -EINVAL;
 	}
+}
+
+/*
+ * A function the user let go to low power wakes for the access: for good
+ * when the user asked to hear of wakeups, else until the access is done.
+ */
+static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			   size_t count, loff_t *ppos, bool iswrite)
+{
+	ssize_t ret;
+
+	if (!count)
+		return 0;
+	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) >=
+	    VFIO_PCI_NUM_REGIONS + vdev->num_regions)
+		return -EINVAL;
+	if (pm_runtime_resume_and_get(&vdev->pdev->dev)) {
+		pci_info_ratelimited(vdev->pdev, "runtime resume failed\n");
+		return -EIO;
+	}
+	ret = vfio_pci_rw_awake(vdev, buf, count, ppos, iswrite);
+	pm_runtime_put(&vdev->pdev->dev);
+	return ret;
 }
 
 /**
@@ -868,11 +997,11 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_err_handlers);
  * @buf: the name given to VFIO_GROUP_GET_DEVICE_FD: the PCI name,
  *       optionally followed by " vf_token=<uuid>"
  *
- * VF tokens guard the VFs of a PF bound to a VFIO driver; SR-IOV is not
- * supported yet, so a well-formed token is refused with -EINVAL as for
- * a function that is neither PF nor VF.
+ * VF tokens guard the VFs of a PF bound to a VFIO driver, and the PF
+ * while they are open (vfio_pci_validate_vf_token()).
  *
- * Return: 1 for a match, 0 for none, or -EINVAL.
+ * Return: 1 for a match, 0 for none, or -errno: -EINVAL for a malformed
+ * name, -EACCES for a missing or wrong token.
  */
 int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
 {
@@ -882,6 +1011,7 @@ int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
 	size_t len = strlen(name);
 	bool token = false;
 	uuid_t uuid;
+	int ret;
 
 	if (strncmp(buf, name, len))
 		return 0;
@@ -903,12 +1033,8 @@ int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
 		token = true;
 	}
 
-	if (token) {
-		pci_info_ratelimited(vdev->pdev,
-				     "VF token given, but not a PF or VF\n");
-		return -EINVAL;
-	}
-	return 1;
+	ret = vfio_pci_validate_vf_token(vdev, token, &uuid);
+	return ret ? ret : 1;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_match);
 

@@ -102,10 +102,13 @@ static void vfio_pci_intx_send_thread(void *opaque, void *unused)
  *
  * Also called when the user sets INTx disable in the virtual command
  * register; without INTx in use, the real bit just follows the virtual.
+ *
+ * Return: true when INTx is in use and this call masked it.
  */
-void vfio_pci_intx_mask(struct vfio_pci_core_device *vdev)
+bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_irq_ctx *ctx;
+	bool masked = false;
 	struct pci_dev *pdev = vdev->pdev;
 	unsigned long flags;
 
@@ -120,8 +123,10 @@ void vfio_pci_intx_mask(struct vfio_pci_core_device *vdev)
 		else
 			disable_irq_nosync(pdev->irq);
 		ctx->masked = true;
+		masked = true;
 	}
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
+	return masked;
 }
 
 /*

@@ -137,7 +137,7 @@ static int vfio_pci_ioeventfd_set(struct vfio_pci_core_device *vdev, int bar,
 	struct vfio_pci_ioeventfd *ioev;
 	int ret;
 
-	ret = vfio_pci_bar_map(vdev, bar);
+	ret = vfio_pci_core_setup_barmap(vdev, bar);
 	if (ret)
 		return ret;
 

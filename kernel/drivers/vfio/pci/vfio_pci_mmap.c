@@ -7,7 +7,8 @@
  * memory decode and the function is powered. Whenever that stops being
  * true (decode turned off, a reset, D3hot), every user mapping of the
  * device's BARs is zapped under memory_lock held for writing, and faults
- * that come after it raise SIGBUS until decode is back on.
+ * that come after it raise SIGBUS until decode is back on (or, after a
+ * low-power entry, until the low-power state ends).
  *
  * All files of a device share the device's inode, so zapping its address
  * space reaches every mapping made through any of them.
@@ -67,7 +68,8 @@ static vm_fault_t vfio_pci_mmap_fault(struct vm_fault *vmf)
 	      ((vmf->address - vma->vm_start) >> PAGE_SHIFT);
 
 	down_read(&vdev->memory_lock);
-	if (vfio_pci_memory_enabled(vdev))
+	/* In a user's low-power state the BARs may be gone: no faults. */
+	if (!vdev->pm_runtime_engaged && vfio_pci_memory_enabled(vdev))
 		ret = vmf_insert_pfn(vma, vmf->address, pfn);
 	else
 		ret = VM_FAULT_SIGBUS;
@@ -113,7 +115,7 @@ int vfio_pci_core_mmap(struct vfio_device *core_vdev,
 	if (start >= bar_len || len > bar_len - start)
 		return -EINVAL;
 
-	ret = vfio_pci_bar_map(vdev, index);
+	ret = vfio_pci_core_setup_barmap(vdev, index);
 	if (ret)
 		return ret;
 

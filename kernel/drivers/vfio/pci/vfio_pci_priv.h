@@ -112,7 +112,7 @@ ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_intrs.c */
-void vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);
+bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);
 void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev);
 int vfio_pci_set_irqs_ioctl(struct vfio_pci_core_device *vdev, u32 flags,
 			    unsigned int index, unsigned int start,
@@ -122,7 +122,6 @@ void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
 /* vfio_pci_rdwr.c */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			size_t count, loff_t *ppos, bool iswrite);
-int vfio_pci_bar_map(struct vfio_pci_core_device *vdev, int bar);
 void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_mmap.c */
@@ -136,6 +135,37 @@ int vfio_pci_ioctl_ioeventfd(struct vfio_pci_core_device *vdev,
 			     struct vfio_device_ioeventfd __user *arg);
 
 /* vfio_pci_reset.c */
+/* vfio_pci_pm.c */
+void vfio_pci_pm_register(struct vfio_pci_core_device *vdev);
+void vfio_pci_pm_unregister(struct vfio_pci_core_device *vdev);
+int vfio_pci_pm_get(struct vfio_pci_core_device *vdev);
+void vfio_pci_pm_put(struct vfio_pci_core_device *vdev);
+void vfio_pci_pm_exit(struct vfio_pci_core_device *vdev);
+int vfio_pci_feature_low_power_entry(struct vfio_pci_core_device *vdev,
+				     u32 flags, size_t argsz);
+int vfio_pci_feature_low_power_entry_with_wakeup(struct vfio_pci_core_device *vdev,
+						 u32 flags, void __user *arg,
+						 size_t argsz);
+int vfio_pci_feature_low_power_exit(struct vfio_pci_core_device *vdev,
+				    u32 flags, size_t argsz);
+
+/* vfio_pci_vga.c */
+bool vfio_pci_vga_disabled(void);
+bool vfio_pci_is_vga(struct pci_dev *pdev);
+int vfio_pci_vga_init(struct vfio_pci_core_device *vdev);
+void vfio_pci_vga_uninit(struct vfio_pci_core_device *vdev);
+ssize_t vfio_pci_vga_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite);
+
+/* vfio_pci_sriov.c */
+int vfio_pci_vf_init(struct vfio_pci_core_device *vdev);
+void vfio_pci_vf_uninit(struct vfio_pci_core_device *vdev);
+void vfio_pci_vf_token_user(struct vfio_pci_core_device *vdev, int delta);
+int vfio_pci_validate_vf_token(struct vfio_pci_core_device *vdev,
+			       bool given, uuid_t *uuid);
+int vfio_pci_feature_vf_token(struct vfio_pci_core_device *vdev, u32 flags,
+			      uuid_t __user *arg, size_t argsz);
+
 int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 				  struct vfio_pci_hot_reset_info __user *arg);
 int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,

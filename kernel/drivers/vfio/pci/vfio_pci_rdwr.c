@@ -12,15 +12,16 @@
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/pci.h>
 #include <linux/uaccess.h>
+#include <linux/vgaarb.h>
 
 #include "vfio_pci_priv.h"
 
 /* The ROM BAR of some devices breaks on 64-bit reads. */
-#define ROM_MAX_WIDTH	4
-#define BAR_MAX_WIDTH	8
+#define ROM_MAX_WIDTH	VFIO_PCI_IO_WIDTH_4
+#define BAR_MAX_WIDTH	VFIO_PCI_IO_WIDTH_8
 
 /**
- * vfio_pci_bar_map - claim a BAR and map it into the kernel
+ * vfio_pci_core_setup_barmap - claim a BAR and map it into the kernel
  * @vdev: the device, open
  * @bar: the BAR, a memory or I/O BAR the host assigned
  *
@@ -32,7 +33,7 @@
  * copies from and to user space.
  * Return: 0 or -errno.
  */
-int vfio_pci_bar_map(struct vfio_pci_core_device *vdev, int bar)
+int vfio_pci_core_setup_barmap(struct vfio_pci_core_device *vdev, int bar)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	void __iomem *io;
@@ -68,9 +69,10 @@ out_unlock:
 	up_write(&vdev->memory_lock);
 	return ret;
 }
+EXPORT_SYMBOL_GPL(vfio_pci_core_setup_barmap);
 
 /**
- * vfio_pci_bar_unmap_all - undo every bar_map() of an open
+ * vfio_pci_bar_unmap_all - undo every setup_barmap() of an open
  * @vdev: the device, being closed
  */
 void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev)
@@ -118,17 +120,34 @@ static void vfio_pci_io_access(void __iomem *addr, int width, bool iswrite,
 	}
 }
 
-/*
- * Transfer @count bytes at @off of @io. Bytes in [@skip_start, @skip_end)
- * never reach the device: reads of them return 0xff, writes are dropped
- * (the MSI-X table, which the host owns, or a ROM's tail past its image).
- * With @test_mem, each access first checks that the user left memory
- * decode enabled, under memory_lock, and fails with -EIO otherwise.
+/**
+ * vfio_pci_core_do_io_rw - copy between a user buffer and device memory
+ * @vdev: the device, open
+ * @test_mem: check, under memory_lock before each access, that the user
+ *            left memory decode enabled; fail with -EIO otherwise
+ * @io: the kernel mapping of the BAR (or ROM) to access
+ * @buf: the user's buffer
+ * @off: the offset in @io of the first byte
+ * @count: bytes to transfer
+ * @x_start: start of a range of @io excluded from the transfer
+ * @x_end: its end (exclusive); @x_start == @x_end excludes nothing.
+ *         Reads of excluded bytes return 0xff, writes to them are dropped
+ *         (the MSI-X table, which the host owns, or a ROM's tail past its
+ *         image).
+ * @iswrite: write to the device, rather than read from it
+ * @max_width: the widest bus access to use
+ *
+ * The transfer is cut into the widest naturally aligned accesses that
+ * fit, up to @max_width bytes; data in @buf is in the device's (little
+ * endian) byte order.
+ *
+ * Return: @count, or -EFAULT, or -EIO (see @test_mem).
  */
-static ssize_t vfio_pci_io_rw(struct vfio_pci_core_device *vdev,
-			      void __iomem *io, char __user *buf, loff_t off,
-			      size_t count, size_t skip_start, size_t skip_end,
-			      bool iswrite, bool test_mem, int max_width)
+ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
+			       bool test_mem, void __iomem *io,
+			       char __user *buf, loff_t off, size_t count,
+			       size_t x_start, size_t x_end, bool iswrite,
+			       enum vfio_pci_io_width max_width)
 {
 	size_t done = 0;
 
@@ -137,8 +156,8 @@ static ssize_t vfio_pci_io_rw(struct vfio_pci_core_device *vdev,
 		u8 data[8];
 		int width;
 
-		if (off >= skip_start && off < skip_end) {
-			width = min_t(size_t, left, skip_end - off);
+		if (off >= x_start && off < x_end) {
+			width = min_t(size_t, left, x_end - off);
 			if (!iswrite) {
 				int i;
 
@@ -148,8 +167,8 @@ static ssize_t vfio_pci_io_rw(struct vfio_pci_core_device *vdev,
 			}
 			goto next;
 		}
-		if (off < skip_start)
-			left = min_t(size_t, left, skip_start - off);
+		if (off < x_start)
+			left = min_t(size_t, left, x_start - off);
 
 		if (max_width >= 8 && left >= 8 && !(off % 8))
 			width = 8;
@@ -182,6 +201,238 @@ next:
 	}
 	return done;
 }
+EXPORT_SYMBOL_GPL(vfio_pci_core_do_io_rw);
+
+/*
+ * Bracket one register access of a variant driver: with @test_mem, only
+ * while the user has memory decode enabled, under memory_lock.
+ */
+static int io_begin(struct vfio_pci_core_device *vdev, bool test_mem)
+{
+	if (!test_mem)
+		return 0;
+	down_read(&vdev->memory_lock);
+	if (!vfio_pci_memory_enabled(vdev)) {
+		up_read(&vdev->memory_lock);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void io_end(struct vfio_pci_core_device *vdev, bool test_mem)
+{
+	if (test_mem)
+		up_read(&vdev->memory_lock);
+}
+
+/**
+ * vfio_pci_core_iowrite8 - write a 8-bit register of a BAR
+ * @vdev: the device, open
+ * @test_mem: only while the user has memory decode enabled
+ * @val: the value
+ * @io: the register, in a mapping from vfio_pci_core_setup_barmap()
+ *
+ * Return: 0, or -EIO when @test_mem finds memory decode disabled.
+ */
+int vfio_pci_core_iowrite8(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u8 val, void __iomem *io)
+{
+	int ret = io_begin(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	iowrite8(val, io);
+	io_end(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite8);
+
+/**
+ * vfio_pci_core_ioread8 - read a 8-bit register of a BAR
+ * @vdev: the device, open
+ * @test_mem: only while the user has memory decode enabled
+ * @val: set to the value read
+ * @io: the register, in a mapping from vfio_pci_core_setup_barmap()
+ *
+ * Return: 0, or -EIO when @test_mem finds memory decode disabled.
+ */
+int vfio_pci_core_ioread8(struct vfio_pci_core_device *vdev, bool test_mem,
+			  u8 *val, void __iomem *io)
+{
+	int ret = io_begin(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	*val = ioread8(io);
+	io_end(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioread8);
+
+/**
+ * vfio_pci_core_iowrite16 - write a 16-bit register of a BAR
+ * @vdev: the device, open
+ * @test_mem: only while the user has memory decode enabled
+ * @val: the value
+ * @io: the register, in a mapping from vfio_pci_core_setup_barmap()
+ *
+ * Return: 0, or -EIO when @test_mem finds memory decode disabled.
+ */
+int vfio_pci_core_iowrite16(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u16 val, void __iomem *io)
+{
+	int ret = io_begin(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	iowrite16(val, io);
+	io_end(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite16);
+
+/**
+ * vfio_pci_core_ioread16 - read a 16-bit register of a BAR
+ * @vdev: the device, open
+ * @test_mem: only while the user has memory decode enabled
+ * @val: set to the value read
+ * @io: the register, in a mapping from vfio_pci_core_setup_barmap()
+ *
+ * Return: 0, or -EIO when @test_mem finds memory decode disabled.
+ */
+int vfio_pci_core_ioread16(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u16 *val, void __iomem *io)
+{
+	int ret = io_begin(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	*val = ioread16(io);
+	io_end(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioread16);
+
+/**
+ * vfio_pci_core_iowrite32 - write a 32-bit register of a BAR
+ * @vdev: the device, open
+ * @test_mem: only while the user has memory decode enabled
+ * @val: the value
+ * @io: the register, in a mapping from vfio_pci_core_setup_barmap()
+ *
+ * Return: 0, or -EIO when @test_mem finds memory decode disabled.
+ */
+int vfio_pci_core_iowrite32(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u32 val, void __iomem *io)
+{
+	int ret = io_begin(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	iowrite32(val, io);
+	io_end(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite32);
+
+/**
+ * vfio_pci_core_ioread32 - read a 32-bit register of a BAR
+ * @vdev: the device, open
+ * @test_mem: only while the user has memory decode enabled
+ * @val: set to the value read
+ * @io: the register, in a mapping from vfio_pci_core_setup_barmap()
+ *
+ * Return: 0, or -EIO when @test_mem finds memory decode disabled.
+ */
+int vfio_pci_core_ioread32(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u32 *val, void __iomem *io)
+{
+	int ret = io_begin(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	*val = ioread32(io);
+	io_end(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioread32);
+
+#if defined(ioread64) && defined(iowrite64)
+/**
+ * vfio_pci_core_iowrite64 - write a 64-bit register of a BAR
+ * @vdev: the device, open
+ * @test_mem: only while the user has memory decode enabled
+ * @val: the value
+ * @io: the register, in a mapping from vfio_pci_core_setup_barmap()
+ *
+ * Return: 0, or -EIO when @test_mem finds memory decode disabled.
+ */
+int vfio_pci_core_iowrite64(struct vfio_pci_core_device *vdev, bool test_mem,
+			    u64 val, void __iomem *io)
+{
+	int ret = io_begin(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	iowrite64(val, io);
+	io_end(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite64);
+
+/**
+ * vfio_pci_core_ioread64 - read a 64-bit register of a BAR
+ * @vdev: the device, open
+ * @test_mem: only while the user has memory decode enabled
+ * @val: set to the value read
+ * @io: the register, in a mapping from vfio_pci_core_setup_barmap()
+ *
+ * Return: 0, or -EIO when @test_mem finds memory decode disabled.
+ */
+int vfio_pci_core_ioread64(struct vfio_pci_core_device *vdev, bool test_mem,
+			   u64 *val, void __iomem *io)
+{
+	int ret = io_begin(vdev, test_mem);
+
+	if (ret)
+		return ret;
+	*val = ioread64(io);
+	io_end(vdev, test_mem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_ioread64);
+#endif
+
+/**
+ * vfio_pci_core_range_intersect_range - where a user's access meets a
+ *                                       register
+ * @buf_start: the offset the access starts at
+ * @buf_cnt: its length
+ * @reg_start: the offset of the register
+ * @reg_cnt: the register's size
+ * @buf_offset: set to where in the user's buffer the overlap starts
+ * @intersect_count: set to the overlap's length
+ * @register_offset: set to where in the register the overlap starts
+ *
+ * Return: true when the two ranges overlap (and the outputs are set).
+ */
+bool vfio_pci_core_range_intersect_range(loff_t buf_start, size_t buf_cnt,
+					 loff_t reg_start, size_t reg_cnt,
+					 loff_t *buf_offset,
+					 size_t *intersect_count,
+					 size_t *register_offset)
+{
+	loff_t start = max(buf_start, reg_start);
+	loff_t end = min_t(loff_t, buf_start + buf_cnt, reg_start + reg_cnt);
+
+	if (start >= end)
+		return false;
+	*buf_offset = start - buf_start;
+	*intersect_count = end - start;
+	*register_offset = start - reg_start;
+	return true;
+}
+EXPORT_SYMBOL_GPL(vfio_pci_core_range_intersect_range);
 
 /**
  * vfio_pci_bar_rw - read or write a BAR region, or read the ROM region
@@ -202,7 +453,7 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 	int bar = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
 	loff_t off = *ppos & VFIO_PCI_OFFSET_MASK;
 	bool test_mem = pci_resource_flags(pdev, bar) & IORESOURCE_MEM;
-	size_t skip_start = 0, skip_end = 0;
+	size_t x_start = 0, x_end = 0;
 	resource_size_t end;
 	void __iomem *io;
 	size_t rom_size;
@@ -225,23 +476,93 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 		if (!io)
 			return -ENOMEM;
 		/* The BAR can be larger than the image it holds. */
-		done = vfio_pci_io_rw(vdev, io, buf, off, count, rom_size, end,
-				      false, test_mem, ROM_MAX_WIDTH);
+		done = vfio_pci_core_do_io_rw(vdev, test_mem, io, buf, off,
+					      count, rom_size, end, false,
+					      ROM_MAX_WIDTH);
 		pci_unmap_rom(pdev, io);
 	} else {
-		ret = vfio_pci_bar_map(vdev, bar);
+		ret = vfio_pci_core_setup_barmap(vdev, bar);
 		if (ret)
 			return ret;
 		if (bar == vdev->msix_bar) {
-			skip_start = vdev->msix_offset;
-			skip_end = vdev->msix_offset + vdev->msix_size;
+			x_start = vdev->msix_offset;
+			x_end = vdev->msix_offset + vdev->msix_size;
 		}
-		done = vfio_pci_io_rw(vdev, vdev->barmap[bar], buf, off, count,
-				      skip_start, skip_end, iswrite, test_mem,
-				      BAR_MAX_WIDTH);
+		done = vfio_pci_core_do_io_rw(vdev, test_mem,
+					      vdev->barmap[bar], buf, off,
+					      count, x_start, x_end, iswrite,
+					      BAR_MAX_WIDTH);
 	}
 
 	if (done >= 0)
 		*ppos += done;
+	return done;
+}
+
+/**
+ * vfio_pci_vga_rw - read or write the VGA region
+ * @vdev: the device, open, a VGA function with VGA access enabled
+ * @buf: the user's buffer
+ * @count: bytes to transfer; cut short at the end of the range it starts in
+ * @ppos: the file offset; the region's offsets are the legacy addresses:
+ *        memory 0xa0000-0xbffff, I/O ports 0x3b0-0x3bb and 0x3c0-0x3df
+ * @iswrite: write, rather than read
+ *
+ * Each access holds the VGA arbiter's lock on the legacy resource, so the
+ * other VGA devices stop decoding it meanwhile.
+ *
+ * Return: the bytes transferred, -EINVAL outside those ranges or without
+ * VGA access, or another -errno.
+ */
+ssize_t vfio_pci_vga_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			size_t count, loff_t *ppos, bool iswrite)
+{
+	loff_t pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	unsigned long base, end;
+	unsigned int rsrc;
+	void __iomem *io;
+	ssize_t done;
+	int ret;
+
+	if (!vdev->has_vga)
+		return -EINVAL;
+	if (pos >= 0xa0000 && pos <= 0xbffff) {
+		base = 0xa0000;
+		end = 0xc0000;
+		rsrc = VGA_RSRC_LEGACY_MEM;
+		io = ioremap(base, end - base);
+	} else if (pos >= 0x3b0 && pos <= 0x3bb) {
+		base = 0x3b0;
+		end = 0x3bc;
+		rsrc = VGA_RSRC_LEGACY_IO;
+		io = ioport_map(base, end - base);
+	} else if (pos >= 0x3c0 && pos <= 0x3df) {
+		base = 0x3c0;
+		end = 0x3e0;
+		rsrc = VGA_RSRC_LEGACY_IO;
+		io = ioport_map(base, end - base);
+	} else {
+		return -EINVAL;
+	}
+	if (!io)
+		return -ENOMEM;
+	count = min_t(size_t, count, end - pos);
+
+	ret = vga_get_interruptible(vdev->pdev, rsrc);
+	if (ret) {
+		done = ret;
+		goto unmap;
+	}
+	/* Legacy ranges, not BARs: memory decode is not checked. */
+	done = vfio_pci_core_do_io_rw(vdev, false, io, buf, pos - base, count,
+				      0, 0, iswrite, BAR_MAX_WIDTH);
+	vga_put(vdev->pdev, rsrc);
+	if (done >= 0)
+		*ppos += done;
+unmap:
+	if (rsrc == VGA_RSRC_LEGACY_IO)
+		ioport_unmap(io);
+	else
+		iounmap(io);
 	return done;
 }

@@ -13,6 +13,7 @@
 #include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -268,6 +269,37 @@ static bool vfio_pci_dev_owned(struct vfio_device *vdev, struct file **files,
  * the members' BARs are unmapped and kept from user access while the
  * reset runs.
  */
+/*
+ * Wake every member of the set for a bus reset (idle ones are runtime
+ * suspended, and a reset needs D0); vfio_pci_dev_set_pm_put() undoes it.
+ */
+static int vfio_pci_dev_set_pm_get(struct vfio_device_set *dev_set)
+{
+	struct vfio_device *cur;
+	int ret;
+
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
+		ret = pm_runtime_resume_and_get(&to_vfio_pci_core(cur)->pdev->dev);
+		if (ret)
+			goto put;
+	}
+	return 0;
+
+put:
+	list_for_each_entry_continue_reverse(cur, &dev_set->device_list,
+					     dev_set_list)
+		pm_runtime_put(&to_vfio_pci_core(cur)->pdev->dev);
+	return ret;
+}
+
+static void vfio_pci_dev_set_pm_put(struct vfio_device_set *dev_set)
+{
+	struct vfio_device *cur;
+
+	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+		pm_runtime_put(&to_vfio_pci_core(cur)->pdev->dev);
+}
+
 static int vfio_pci_dev_set_hot_reset(struct vfio_pci_core_device *vdev,
 				      bool slot, struct file **files,
 				      u32 nr_files, struct iommufd_ctx *ictx)
@@ -283,6 +315,14 @@ static int vfio_pci_dev_set_hot_reset(struct vfio_pci_core_device *vdev,
 		ret = -EINVAL;
 		goto out_unlock_set;
 	}
+
+	/*
+	 * Wake every member before taking memory_locks: a runtime resume
+	 * takes the member's memory_lock itself.
+	 */
+	ret = vfio_pci_dev_set_pm_get(dev_set);
+	if (ret)
+		goto out_unlock_set;
 
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
 		if (!vfio_pci_dev_owned(cur, files, nr_files, ictx)) {
@@ -319,6 +359,7 @@ out_unlock_memory:
 				break;
 		}
 	}
+	vfio_pci_dev_set_pm_put(dev_set);
 out_unlock_set:
 	mutex_unlock(&dev_set->lock);
 	return ret;
@@ -436,8 +477,10 @@ void vfio_pci_dev_set_try_reset(struct vfio_pci_core_device *vdev)
 	    vfio_pci_walk_affected(vdev->pdev, slot, vfio_pci_in_dev_set,
 				   dev_set))
 		return;
-	if (pci_reset_bus(vdev->pdev))
+	if (vfio_pci_dev_set_pm_get(dev_set))
 		return;
-	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
-		to_vfio_pci_core(cur)->needs_reset = false;
+	if (!pci_reset_bus(vdev->pdev))
+		list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
+			to_vfio_pci_core(cur)->needs_reset = false;
+	vfio_pci_dev_set_pm_put(dev_set);
 }
