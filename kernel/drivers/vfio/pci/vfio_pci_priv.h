@@ -34,7 +34,8 @@
  * i_mmap_rwsem (zapping user mappings), the IRQ and MSI core, and the
  * PCI device lock, which is always trylocked under our locks
  * (pci_try_reset_function(), pci_dev_trylock(), pci_reset_bus()): the
- * PCI core holds it around AER callbacks, which take igate.
+ * PCI core holds it around AER callbacks, which take igate, and around
+ * sriov_configure, which takes memory_lock.
  *
  * Which paths take which (">": the right one nests inside):
  *
@@ -72,12 +73,24 @@
  *   INTx                irqlock in the hard IRQ handler; the unmask virqfd
  *                       takes irqlock under the eventfd's wait queue lock,
  *                       so no eventfd is signalled under irqlock
+ *   runtime PM          the suspend and resume callbacks take memory_lock
+ *                       (write), and irqlock for INTx once it is dropped;
+ *                       so a synchronous wake (pm_runtime_resume_and_get())
+ *                       comes before memory_lock, never under it: read()
+ *                       and write() wake before config_lock, hot reset
+ *                       wakes each member before taking the memory_locks
+ *   low power           LOW_POWER_ENTRY: memory_lock (write, zapping);
+ *                       EXIT and close: memory_lock (write), dropped
+ *                       before the wake
+ *   SR-IOV              sriov_configure, under the PF's device lock: the
+ *                       wake, then memory_lock (write)
  *   request, AER        igate (AER: under the PCI device lock)
  *
  * For new code, it follows: no copy to or from user space under
- * memory_lock or irqlock; no virqfd or ioeventfd flush under memory_lock;
- * more than one memory_lock only by trylock; mmap() and the fault path
- * take neither config_lock nor igate.
+ * memory_lock or irqlock; no virqfd or ioeventfd flush and no
+ * synchronous runtime resume under memory_lock; more than one memory_lock
+ * only by trylock; mmap() and the fault path take neither config_lock
+ * nor igate.
  */
 
 /* cfg_owner of config bytes outside the header and every capability. */
