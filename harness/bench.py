@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from . import guestfs
 from .guest import Guest
 from .kernel import build_info, ensure_kernel
 from .modsets import MODSETS, NONE, OURS, UPSTREAM
@@ -20,6 +21,9 @@ from .modules import build_ours
 from .paths import REPO, Layout
 from .table import render
 from .world import build, layout
+
+DMA_BENCH = guestfs.program("dma_bench")
+PCI_BENCH = guestfs.program("pci_bench")
 
 TARGETS = {"boot to prompt": 2.0, "edit to verdict": 15.0,
            "clean kernel build": 360.0}
@@ -186,7 +190,7 @@ def dma(args: argparse.Namespace) -> int:
                     paths.append((IOMMUFD, "--iommufd "))
                 for mode, mib in DMA_CASES:
                     for column, flag in paths:
-                        out = guest.run(f"/tests/dma_bench {flag}{mode} "
+                        out = guest.run(f"{DMA_BENCH} {flag}{mode} "
                                         f"{mib} 1", timeout=900)
                         m, u = parse_dma(out.output)
                         if not out.ok or not m:
@@ -252,7 +256,7 @@ def _pci_runs(guest: Guest, runs: int) -> dict[str, list[float]]:
     """Run pci_bench @runs times; the samples of each measurement."""
     samples: dict[str, list[float]] = {}
     for _ in range(runs):
-        out = guest.run(f"/tests/pci_bench {PCI_ITERATIONS}", timeout=900)
+        out = guest.run(f"{PCI_BENCH} {PCI_ITERATIONS}", timeout=900)
         values = parse_pci(out.output)
         if not out.ok or not values:
             print(f"pci_bench failed:\n{out.output}", file=sys.stderr)

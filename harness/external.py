@@ -87,7 +87,28 @@ OUR_SAMPLES = ExternalSpec(
 """Our own sample drivers (kernel/samples/vfio-mdev), one build per set
 against its headers: the same source must build and run on both."""
 
-SPECS: tuple[ExternalSpec, ...] = (MDEV_SAMPLES, OUR_SAMPLES)
+
+CORE_KUNIT_SOURCE = REPO / "kernel" / "tests" / "vfio_mig_test.c"
+"""KUnit suites of helpers both sets' vfio.ko export
+(tests/test_kunit_core.py)."""
+
+
+def _core_kunit(layout: Layout) -> list[Path]:
+    return [CORE_KUNIT_SOURCE]
+
+
+CORE_KUNIT = ExternalSpec(
+    name="core-kunit",
+    modules=(CORE_KUNIT_SOURCE.stem,),
+    sources=_core_kunit,
+    # Differential: each set's build calls that set's vfio.ko.
+    modsets=(modsets.OURS, modsets.UPSTREAM),
+    strict=True,
+)
+"""Our KUnit suites of vfio_mig_get_next_state() and
+vfio_combine_iova_ranges(), built against each set's headers."""
+
+SPECS: tuple[ExternalSpec, ...] = (MDEV_SAMPLES, OUR_SAMPLES, CORE_KUNIT)
 """Every external module the guest image carries."""
 
 

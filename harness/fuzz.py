@@ -19,11 +19,11 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import modsets
+from . import guestfs, modsets
 from .errors import GuestSplat, HarnessError
 from .guest import Guest
 
-PROGRAM = "/tests/vfio_fuzz"
+PROGRAM = guestfs.program("vfio_fuzz")
 SKIP = "skip"        # the call would be unsafe for the device: on no set
 UNSAFE = "unsafe"    # crashes upstream: sent to ours only (--unsafe)
 GAP = "gap"          # a known gap of ours: withheld from both (WITHHELD)

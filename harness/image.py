@@ -1,23 +1,12 @@
-"""The guest image: an initramfs written without root.
-
-Layout inside the guest:
-  /init, /usr/bin/vfio-modset   from images/
-  /bin/busybox and its applets  from busybox-static
-  /lib/modules/<release>/       the kernel's own modules (upstream set)
-  /vfio/ours/*.ko, order        our modules and their load order
-  /vfio/upstream/order          the same module names, loaded by modprobe
-  /vfio/<set>/extra/<name>.ko   out-of-tree test drivers built against the
-                                set's headers (harness/external.py)
-  /tests/                       guest test programs
-  /host/                        files the user adds (`harness exec`)
-"""
+"""The guest image: an initramfs written without root, laid out as
+harness/guestfs.py says."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
-from . import modsets
+from . import guestfs, modsets
 from .cpio import Archive
 from .errors import HarnessError
 from .kernel import Kernel
@@ -68,30 +57,31 @@ def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
     archive.char_device("dev/null", 1, 3, 0o666)
     _busybox(archive)
     archive.file("init", (IMAGES / "init").read_bytes(), 0o755)
-    archive.file("usr/bin/vfio-modset",
+    archive.file(guestfs.in_archive(guestfs.MODSET_SCRIPT),
                  (IMAGES / "vfio-modset").read_bytes(), 0o755)
     archive.file("etc/profile", b"export PS1='guest# '\n")
     _tree(archive, kernel.layout.modroot / "lib", "lib")
-    ours_dir = modsets.guest_dir(modsets.OURS).lstrip("/")
-    archive.directory(ours_dir)
+    archive.directory(guestfs.in_archive(modsets.guest_dir(modsets.OURS)))
     for name in ours.order + ours.kunit:
-        archive.file(f"{ours_dir}/{name}.ko", ours.path(name).read_bytes())
+        archive.file(guestfs.in_archive(guestfs.module(modsets.OURS, name)),
+                     ours.path(name).read_bytes())
     orders = {modsets.OURS: ours.order,
               modsets.UPSTREAM: upstream_names(kernel, ours)}
     for modset, kos in sorted(ours.extra.items()):
-        extra_dir = f"{modsets.guest_dir(modset).lstrip('/')}/extra"
+        extra_dir = guestfs.in_archive(guestfs.extra_dir(modset))
         archive.directory(extra_dir)
         for name, ko in sorted(kos.items()):
             archive.file(f"{extra_dir}/{name}.ko", ko.read_bytes())
     for modset, names in orders.items():
-        archive.file(modsets.order_path(modset).lstrip("/"),
+        archive.file(guestfs.in_archive(modsets.order_path(modset)),
                      "\n".join(names).encode() + b"\n")
-    archive.directory("tests")
+    archive.directory(guestfs.in_archive(guestfs.PROGRAMS))
     for name, binary in sorted(programs.items()):
-        archive.file(f"tests/{name}", binary.read_bytes(), 0o755)
-    archive.directory("host")
+        archive.file(guestfs.in_archive(guestfs.program(name)),
+                     binary.read_bytes(), 0o755)
+    archive.directory(guestfs.in_archive(guestfs.HOST))
     if extra:
-        _tree(archive, extra, "host")
+        _tree(archive, extra, guestfs.in_archive(guestfs.HOST))
     data = archive.to_bytes()
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_suffix(".tmp")

@@ -8,15 +8,15 @@ one is loaded at a time; ``none`` is the state with neither. Everything
 else in the harness asks this module, so the names, the guest paths and
 the way a set is loaded are written down once.
 
-Inside the guest (laid out by harness/image.py, read by images/vfio-modset):
-  /vfio/<set>/order     the set's module names in load order
-  /vfio/ours/<name>.ko  our modules (upstream's come from /lib/modules)
+Where a set lives in the guest is harness/guestfs.py's to say.
 """
 
 from __future__ import annotations
 
 import argparse
 import shlex
+
+from . import guestfs
 
 OURS = "ours"
 UPSTREAM = "upstream"
@@ -51,12 +51,13 @@ def expand(selection: str) -> tuple[str, ...]:
 def guest_dir(modset: str) -> str:
     """The directory of `modset` in the guest image."""
     _check(modset, MODSETS)
-    return f"/vfio/{modset}"
+    return guestfs.modset_dir(modset)
 
 
 def order_path(modset: str) -> str:
     """The guest file listing `modset`'s modules in load order."""
-    return f"{guest_dir(modset)}/order"
+    _check(modset, MODSETS)
+    return guestfs.order_file(modset)
 
 
 def load_command(modset: str) -> str:

@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from . import features, kmemleak, ktap, modsets, splat
+from . import features, guestfs, kmemleak, ktap, modsets, splat
 from .errors import GuestSplat, HarnessError
 from .guest import Guest, tail
 from .paths import results_dir
@@ -237,7 +237,7 @@ class GuestCase(pytest.Item):
         guest = state.pool().acquire(self.machine, self.modset)
         self.stash[GUEST_KEY] = guest
         self.stash[MARK_KEY] = guest.console_mark()
-        cmd = f"/tests/{self.program} -r {self.case}"
+        cmd = f"{guestfs.program(self.program)} -r {self.case}"
         refs_before = guest.module_refs()
         result = guest.run(cmd, timeout=self.timeout)
         cases = ktap.parse(result.output, state.world().layout.kunit_tool)

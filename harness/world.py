@@ -26,11 +26,23 @@ KVM_PROBE_TIMEOUT = 15.0
 tinyconfig guest reaches init in under 2 s even under TCG (GUIDE.md)."""
 
 
+FLAVOUR_APPEND: dict[str, tuple[str, ...]] = {
+    # The debug kernel reports soft lockups and hung tasks (debug.config)
+    # so that a hang says where; TCG on a loaded host starves vCPUs for
+    # tens of seconds (RCU stalls of 21 s were seen), so the thresholds
+    # are those of a hang, not of a busy host: soft lockup after 120 s,
+    # hung task after 240 s.
+    "debug": ("watchdog_thresh=60",
+              "sysctl.kernel.hung_task_timeout_secs=240"),
+}
+
+
 def boot_config(kernel: Kernel, image: Path, accel: str, *,
                 console_log: Path | None = None,
                 qmp_socket: Path | None = None, interactive: bool = False,
                 append: tuple[str, ...] = ()) -> qemu.Boot:
     """The one place a QEMU run's settings (besides its topology) are made."""
+    append = FLAVOUR_APPEND.get(kernel.layout.flavour, ()) + append
     return qemu.Boot(kernel=kernel.bzimage, initrd=image, accel=accel,
                      console_log=console_log, qmp_socket=qmp_socket,
                      interactive=interactive, extra_append=append)

@@ -10,7 +10,10 @@ The channel does not depend on the VFIO module set, so these run on
 
 import pytest
 
+from harness import guestfs
 from harness.errors import GuestOutputLost
+
+FLOOD = guestfs.program("flood")
 
 pytestmark = pytest.mark.feature("harness")
 
@@ -58,7 +61,7 @@ def test_flood_block_covers_every_byte_value():
 
 @pytest.mark.modsets("ours")
 def test_tens_of_mib_arrive_byte_for_byte(guest, modset):
-    result = guest.run(f"/tests/flood bytes {FLOOD_BYTES}", timeout=300)
+    result = guest.run(f"{FLOOD} bytes {FLOOD_BYTES}", timeout=300)
     assert result.status == 0, result.output[-2000:]
     assert first_difference(result.data, flood_bytes(FLOOD_BYTES)) is None, \
         first_difference(result.data, flood_bytes(FLOOD_BYTES))
@@ -66,7 +69,7 @@ def test_tens_of_mib_arrive_byte_for_byte(guest, modset):
 
 @pytest.mark.modsets("ours")
 def test_many_short_writes_arrive_in_order(guest, modset):
-    result = guest.run(f"/tests/flood lines {FLOOD_LINES}", timeout=300)
+    result = guest.run(f"{FLOOD} lines {FLOOD_LINES}", timeout=300)
     assert result.status == 0, result.output[-2000:]
     want = "".join(f"flood {i:08d}\n" for i in range(FLOOD_LINES)).encode()
     assert first_difference(result.data, want) is None, \
@@ -91,8 +94,8 @@ def test_a_lost_chunk_fails_the_command(guest, modset):
 
     proc.read_nonblocking = lossy
     with pytest.raises(GuestOutputLost) as lost:
-        guest.run("/tests/flood bytes 1000000")
+        guest.run(f"{FLOOD} bytes 1000000")
     assert dropped, "the stream was never read"
-    assert "/tests/flood bytes 1000000" in str(lost.value)
+    assert f"{FLOOD} bytes 1000000" in str(lost.value)
     assert lost.value.sent - lost.value.received == dropped[0]
     assert not guest.alive, "a guest whose stream broke must be killed"

@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+from harness import guestfs
+
 pytestmark = pytest.mark.feature("hotunplug")
 
 EDU_SYSFS = "ls -d /sys/bus/pci/devices/* | while read d; do " \
@@ -27,7 +29,7 @@ HOLDER_LOG = "/tmp/holder.log"
 
 def test_unplug_after_user_closed(guest, modset):
     try:
-        result = guest.run("/tests/pci_mmap -r mmap.mapping_outlives_fd",
+        result = guest.run(f"{guestfs.program('pci_mmap')} -r mmap.mapping_outlives_fd",
                            timeout=120)
         assert result.status == 0, result.output
         bdf = guest.check(EDU_SYSFS).strip()
@@ -55,7 +57,7 @@ def _wait_for_line(guest, path: str, line: str, timeout: float) -> str:
 
 def test_unplug_while_user_holds_req(guest, modset):
     try:
-        guest.check(f"( UNPLUG_HOLDER_WAIT=60 /tests/unplug_holder; "
+        guest.check(f"( UNPLUG_HOLDER_WAIT=60 {guestfs.program('unplug_holder')}; "
                     f"echo EXIT $? ) > {HOLDER_LOG} 2>&1 &")
         log = _wait_for_line(guest, HOLDER_LOG, "HOLDING", 30)
         assert "HOLDING" in log.splitlines(), log

@@ -6,7 +6,7 @@ our module set only: upstream ships no such module (intended difference).
 
 import pytest
 
-from harness import ktap, kunit
+from harness import guestfs, ktap, kunit, modsets
 
 pytestmark = pytest.mark.feature("kunit")
 
@@ -27,7 +27,7 @@ def test_kunit_case(guest, world, kunit_results, module, case):
     if module not in kunit_results:
         # The suites run when the module loads; debugfs keeps their KTAP.
         results = {}
-        guest.check(f"insmod /vfio/ours/{module}.ko")
+        guest.check(f"insmod {guestfs.module(modsets.OURS, module)}")
         try:
             for suite in kunit.suites_of(kunit.modules()[module]):
                 out = guest.check(f"cat {kunit.results_path(suite)}")

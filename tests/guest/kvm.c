@@ -212,21 +212,35 @@ TEST_F(kvm, device_after_del_does_not_hold_vm)
 	close(device);
 }
 
+/*
+ * Give up the group (the cdev and the group exclude each other) and open
+ * the device's cdev and an iommufd: 0 or -errno.
+ */
+static int cdev_instead_of_group(struct vfio_user *u, int *cdev,
+				 int *iommufd)
+{
+	char path[64];
+	int ret;
+
+	close(u->group);
+	u->group = -1;
+	ret = cdev_path(u->bdf, path);
+	if (ret)
+		return ret;
+	*cdev = open(path, O_RDWR);
+	if (*cdev < 0)
+		return -errno;
+	*iommufd = open(IOMMUFD_PATH, O_RDWR);
+	return *iommufd < 0 ? -errno : 0;
+}
+
 /* The cdev file, unbound then bound, and the VM reaching its device. */
 TEST_F(kvm, cdev_file)
 {
+	int cdev = -1, iommufd = -1;
 	uint32_t ioas;
-	char path[64];
-	int cdev, iommufd;
 
-	/* The cdev and the group exclude each other. */
-	close(self->u.group);
-	self->u.group = -1;
-	ASSERT_EQ(0, cdev_path(self->u.bdf, path));
-	cdev = open(path, O_RDWR);
-	ASSERT_LE(0, cdev);
-	iommufd = open(IOMMUFD_PATH, O_RDWR);
-	ASSERT_LE(0, iommufd);
+	ASSERT_EQ(0, cdev_instead_of_group(&self->u, &cdev, &iommufd));
 
 	EXPECT_EQ(0, kvm_vfio_file(&self->k, KVM_DEV_VFIO_FILE_ADD, cdev));
 	EXPECT_EQ(EEXIST, kvm_vfio_file(&self->k, KVM_DEV_VFIO_FILE_ADD, cdev));
@@ -244,16 +258,9 @@ TEST_F(kvm, cdev_file)
 /* A bound cdev may be added too; the device, already open, holds nothing. */
 TEST_F(kvm, cdev_file_bound_before_add)
 {
-	char path[64];
-	int cdev, iommufd;
+	int cdev = -1, iommufd = -1;
 
-	close(self->u.group);
-	self->u.group = -1;
-	ASSERT_EQ(0, cdev_path(self->u.bdf, path));
-	cdev = open(path, O_RDWR);
-	ASSERT_LE(0, cdev);
-	iommufd = open(IOMMUFD_PATH, O_RDWR);
-	ASSERT_LE(0, iommufd);
+	ASSERT_EQ(0, cdev_instead_of_group(&self->u, &cdev, &iommufd));
 	ASSERT_EQ(0, bind_iommufd(cdev, iommufd, NULL));
 	EXPECT_EQ(0, kvm_vfio_file(&self->k, KVM_DEV_VFIO_FILE_ADD, cdev));
 	EXPECT_EQ(0, kvm_vfio_file(&self->k, KVM_DEV_VFIO_FILE_DEL, cdev));

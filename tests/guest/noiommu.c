@@ -327,19 +327,24 @@ TEST_F(noiommu, iommufd_as_container)
 	close(iommufd);
 }
 
+/* Make a new IOAS the iommufd's compatibility IOAS: 0 or an errno. */
+static int compat_ioas_set(int iommufd)
+{
+	struct iommu_vfio_ioas compat = { .size = sizeof(compat),
+					  .op = IOMMU_VFIO_IOAS_SET };
+	int ret = ioas_alloc(iommufd, &compat.ioas_id);
+
+	return ret ? ret : ioctl_errno(iommufd, IOMMU_VFIO_IOAS, &compat);
+}
+
 /* An iommufd with a compatibility IOAS promises translation: refused. */
 TEST_F(noiommu, iommufd_with_ioas_refused)
 {
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
-	struct iommu_vfio_ioas compat = { .size = sizeof(compat),
-					  .op = IOMMU_VFIO_IOAS_SET };
 	struct vfio_user *u = &self->edu.u;
 	int iommufd = open(IOMMUFD_PATH, O_RDWR);
 
 	ASSERT_LE(0, iommufd);
-	ASSERT_EQ(0, ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc));
-	compat.ioas_id = alloc.out_ioas_id;
-	ASSERT_EQ(0, ioctl(iommufd, IOMMU_VFIO_IOAS, &compat));
+	ASSERT_EQ(0, compat_ioas_set(iommufd));
 	u->group = open(self->group_path, O_RDWR);
 	ASSERT_LE(0, u->group);
 	EXPECT_EQ(EINVAL, ioctl_errno(u->group, VFIO_GROUP_SET_CONTAINER,
@@ -350,8 +355,6 @@ TEST_F(noiommu, iommufd_with_ioas_refused)
 /* A compatibility IOAS created after SET_CONTAINER: the open is refused. */
 TEST_F(noiommu, iommufd_ioas_after_set_container)
 {
-	struct iommu_vfio_ioas compat = { .size = sizeof(compat),
-					  .op = IOMMU_VFIO_IOAS_SET };
 	struct vfio_user *u = &self->edu.u;
 	int iommufd = open(IOMMUFD_PATH, O_RDWR);
 
@@ -359,8 +362,7 @@ TEST_F(noiommu, iommufd_ioas_after_set_container)
 	u->group = open(self->group_path, O_RDWR);
 	ASSERT_LE(0, u->group);
 	ASSERT_EQ(0, ioctl(u->group, VFIO_GROUP_SET_CONTAINER, &iommufd));
-	ASSERT_EQ(0, ioas_alloc(iommufd, &compat.ioas_id));
-	ASSERT_EQ(0, ioctl(iommufd, IOMMU_VFIO_IOAS, &compat));
+	ASSERT_EQ(0, compat_ioas_set(iommufd));
 	EXPECT_EQ(EPERM, ioctl_errno(u->group, VFIO_GROUP_GET_DEVICE_FD,
 				     u->bdf));
 	close(iommufd);

@@ -297,6 +297,36 @@ TEST_F(pm, entry_with_wakeup)
 	close(efd);
 }
 
+/*
+ * Any device ioctl wakes the function for its duration (the VFIO core
+ * takes a runtime PM reference around it): with a wakeup eventfd, that
+ * signals it and ends the low-power state.
+ */
+TEST_F(pm, ioctl_wakes)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	int efd = eventfd(0, EFD_NONBLOCK);
+	int device;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, pci_user_open(&self->u, &self->type1, NIC_VENDOR,
+				   NIC_DEVICE));
+	device = self->u.device;
+	ASSERT_EQ(0, low_power_entry(device));
+	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D3hot"));
+	ASSERT_EQ(0, ioctl(device, VFIO_DEVICE_GET_INFO, &info));
+	/* Without a wakeup eventfd: back to sleep after the ioctl. */
+	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D3hot"));
+	ASSERT_EQ(0, low_power_exit(device));
+
+	ASSERT_EQ(0, low_power_wakeup(device, efd));
+	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D3hot"));
+	ASSERT_EQ(0, ioctl(device, VFIO_DEVICE_GET_INFO, &info));
+	EXPECT_EQ(1, wait_eventfd(efd, 2000));
+	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D0"));
+	close(efd);
+}
+
 /* Closing in low power ends it; the next open finds the function awake. */
 TEST_F(pm, close_in_low_power)
 {

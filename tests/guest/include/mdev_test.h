@@ -232,18 +232,8 @@ static inline int mdev_user_open(struct mdev_user *u, const char *type,
 	u->group_id = mdev_iommu_group(u->uuid);
 	if (u->group_id < 0)
 		return u->group_id;
-	u->container = open(VFIO_CONTAINER_PATH, O_RDWR);
-	if (u->container < 0)
-		return -errno;
-	u->group = vfio_group_open(u->group_id);
-	if (u->group < 0)
-		return -errno;
-	if (ioctl(u->group, VFIO_GROUP_SET_CONTAINER, &u->container))
-		return -errno;
-	if (ioctl(u->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return -errno;
-	u->device = ioctl(u->group, VFIO_GROUP_GET_DEVICE_FD, u->uuid);
-	return u->device < 0 ? -errno : 0;
+	return vfio_group_open_device(u->group_id, VFIO_TYPE1v2_IOMMU, u->uuid,
+				      &u->container, &u->group, &u->device);
 }
 
 /* Close what is open, then remove the instance; returns remove's result. */

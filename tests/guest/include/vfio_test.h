@@ -176,6 +176,28 @@ static inline void vfio_user_init(struct vfio_user *u)
 }
 
 /*
+ * Open device @name of group @group_id through a new container with
+ * @iommu_type. Returns 0 or -errno; the fds are set as far as it got.
+ */
+static inline int vfio_group_open_device(int group_id, int iommu_type,
+					 const char *name, int *container,
+					 int *group, int *device)
+{
+	*container = open(VFIO_CONTAINER_PATH, O_RDWR);
+	if (*container < 0)
+		return -errno;
+	*group = vfio_group_open(group_id);
+	if (*group < 0)
+		return -errno;
+	if (ioctl(*group, VFIO_GROUP_SET_CONTAINER, container))
+		return -errno;
+	if (ioctl(*container, VFIO_SET_IOMMU, iommu_type))
+		return -errno;
+	*device = ioctl(*group, VFIO_GROUP_GET_DEVICE_FD, name);
+	return *device < 0 ? -errno : 0;
+}
+
+/*
  * Bind the n-th vendor:device to vfio-pci and open it through a container
  * with @iommu_type (VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU). Returns 0 or
  * -errno; on error, *u says how far it got and vfio_user_close() undoes it.
@@ -195,18 +217,8 @@ static inline int vfio_user_open(struct vfio_user *u, uint16_t vendor,
 	u->group_id = pci_iommu_group(u->bdf);
 	if (u->group_id < 0)
 		return u->group_id;
-	u->container = open(VFIO_CONTAINER_PATH, O_RDWR);
-	if (u->container < 0)
-		return -errno;
-	u->group = vfio_group_open(u->group_id);
-	if (u->group < 0)
-		return -errno;
-	if (ioctl(u->group, VFIO_GROUP_SET_CONTAINER, &u->container))
-		return -errno;
-	if (ioctl(u->container, VFIO_SET_IOMMU, iommu_type))
-		return -errno;
-	u->device = ioctl(u->group, VFIO_GROUP_GET_DEVICE_FD, u->bdf);
-	return u->device < 0 ? -errno : 0;
+	return vfio_group_open_device(u->group_id, iommu_type, u->bdf,
+				      &u->container, &u->group, &u->device);
 }
 
 static inline void vfio_user_close(struct vfio_user *u)
