@@ -48,7 +48,7 @@ module_param(disable_denylist, bool, 0444);
 MODULE_PARM_DESC(disable_denylist, "Disable use of device denylist.");
 
 /* Functions with errata that make them unsafe in untrusted hands. */
-static const struct pci_device_id denylist[] = {
+static const struct pci_device_id vfio_pci_denylist[] = {
 	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C3XXX) },
 	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C3XXX_VF) },
 	{ PCI_VDEVICE(INTEL, PCI_DEVICE_ID_INTEL_QAT_C62X) },
@@ -60,9 +60,9 @@ static const struct pci_device_id denylist[] = {
 	{ }
 };
 
-static bool denied(struct pci_dev *pdev)
+static bool vfio_pci_dev_in_denylist(struct pci_dev *pdev)
 {
-	if (!pci_match_id(denylist, pdev))
+	if (!pci_match_id(vfio_pci_denylist, pdev))
 		return false;
 	if (disable_denylist) {
 		pci_warn(pdev, "device denylist disabled - allowing device %04x:%04x.\n",
@@ -111,7 +111,7 @@ static int vfio_pci_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	struct vfio_pci_core_device *vdev;
 	int ret;
 
-	if (denied(pdev))
+	if (vfio_pci_dev_in_denylist(pdev))
 		return -EINVAL;
 
 	vdev = vfio_alloc_device(vfio_pci_core_device, vdev, &pdev->dev,
@@ -170,7 +170,7 @@ static struct pci_driver vfio_pci_driver = {
 };
 
 /* Add the ids= list as dynamic IDs: "vendor:device[:...]" by commas. */
-static void __init add_ids(void)
+static void __init vfio_pci_fill_ids(void)
 {
 	char *rest = ids, *id;
 
@@ -209,7 +209,7 @@ static int __init vfio_pci_init(void)
 	ret = pci_register_driver(&vfio_pci_driver);
 	if (ret)
 		return ret;
-	add_ids();
+	vfio_pci_fill_ids();
 	if (disable_denylist)
 		pr_warn("device denylist disabled.\n");
 	return 0;

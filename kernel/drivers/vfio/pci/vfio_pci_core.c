@@ -47,7 +47,7 @@ bool vfio_pci_vga_disabled(void)
 }
 
 /* Functions whose INTx is known not to work: it is hidden from users. */
-static bool intx_broken(struct pci_dev *pdev)
+static bool vfio_pci_intx_broken(struct pci_dev *pdev)
 {
 	if (pdev->vendor != PCI_VENDOR_ID_INTEL)
 		return false;
@@ -296,7 +296,7 @@ int vfio_pci_core_enable(struct vfio_pci_core_device *vdev)
 	vdev->nointx = false;
 	vdev->pci_2_3 = false;
 	if (!nointxmask) {
-		if (intx_broken(pdev)) {
+		if (vfio_pci_intx_broken(pdev)) {
 			pci_info(pdev, "masking broken INTx support\n");
 			vdev->nointx = true;
 			pci_intx(pdev, 0);
@@ -355,7 +355,7 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_enable);
  * page. (Smaller ones would need the rest of their page reserved, which
  * is not done yet.)
  */
-static void probe_mmaps(struct vfio_pci_core_device *vdev)
+static void vfio_pci_probe_mmaps(struct vfio_pci_core_device *vdev)
 {
 	struct resource *res;
 	int bar;
@@ -376,7 +376,7 @@ static void probe_mmaps(struct vfio_pci_core_device *vdev)
  */
 void vfio_pci_core_finish_enable(struct vfio_pci_core_device *vdev)
 {
-	probe_mmaps(vdev);
+	vfio_pci_probe_mmaps(vdev);
 	vfio_pci_vf_token_user(vdev, 1);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_finish_enable);
@@ -469,8 +469,8 @@ void vfio_pci_core_close_device(struct vfio_device *core_vdev)
 EXPORT_SYMBOL_GPL(vfio_pci_core_close_device);
 
 /* Report which atomic completions the function can do, if any. */
-static int info_atomic_cap(struct vfio_pci_core_device *vdev,
-			   struct vfio_info_cap *caps)
+static int vfio_pci_info_atomic_cap(struct vfio_pci_core_device *vdev,
+				    struct vfio_info_cap *caps)
 {
 	static const u32 sizes[][2] = {
 		{ PCI_EXP_DEVCAP2_ATOMIC_COMP32, VFIO_PCI_ATOMIC_COMP32 },
@@ -500,8 +500,9 @@ static int info_atomic_cap(struct vfio_pci_core_device *vdev,
  * follows the structure when the user's buffer holds both; otherwise
  * argsz says how much is needed.
  */
-static int info_put_caps(void __user *arg, size_t info_size, u32 *argsz,
-			 u32 *cap_offset, struct vfio_info_cap *caps)
+static int vfio_pci_info_put_caps(void __user *arg, size_t info_size,
+				  u32 *argsz, u32 *cap_offset,
+				  struct vfio_info_cap *caps)
 {
 	if (*argsz < info_size + caps->size) {
 		*argsz = info_size + caps->size;
@@ -515,8 +516,8 @@ static int info_put_caps(void __user *arg, size_t info_size, u32 *argsz,
 	return 0;
 }
 
-static int ioctl_get_info(struct vfio_pci_core_device *vdev,
-			  struct vfio_device_info __user *arg)
+static int vfio_pci_ioctl_get_info(struct vfio_pci_core_device *vdev,
+				   struct vfio_device_info __user *arg)
 {
 	size_t minsz = offsetofend(struct vfio_device_info, num_irqs);
 	struct vfio_info_cap caps = { };
@@ -537,13 +538,13 @@ static int ioctl_get_info(struct vfio_pci_core_device *vdev,
 	info.num_regions = VFIO_PCI_NUM_REGIONS + vdev->num_regions;
 	info.num_irqs = VFIO_PCI_NUM_IRQS;
 
-	ret = info_atomic_cap(vdev, &caps);
+	ret = vfio_pci_info_atomic_cap(vdev, &caps);
 	if (ret)
 		goto out_free_caps;
 	if (caps.size) {
 		info.flags |= VFIO_DEVICE_FLAGS_CAPS;
-		ret = info_put_caps(arg, sizeof(info), &info.argsz,
-				    &info.cap_offset, &caps);
+		ret = vfio_pci_info_put_caps(arg, sizeof(info), &info.argsz,
+					     &info.cap_offset, &caps);
 		if (ret)
 			goto out_free_caps;
 	}
@@ -556,7 +557,7 @@ out_free_caps:
 }
 
 /* Tell the user the MSI-X table's BAR may be mapped whole. */
-static int region_msix_cap(struct vfio_info_cap *caps)
+static int vfio_pci_region_msix_cap(struct vfio_info_cap *caps)
 {
 	struct vfio_info_cap_header header = {
 		.id = VFIO_REGION_INFO_CAP_MSIX_MAPPABLE,
@@ -567,7 +568,7 @@ static int region_msix_cap(struct vfio_info_cap *caps)
 }
 
 /* Does the function really have a ROM behind its ROM BAR? */
-static bool rom_readable(struct vfio_pci_core_device *vdev)
+static bool vfio_pci_rom_readable(struct vfio_pci_core_device *vdev)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	void __iomem *io;
@@ -591,8 +592,8 @@ static bool rom_readable(struct vfio_pci_core_device *vdev)
 	return io;
 }
 
-static int ioctl_get_region_info(struct vfio_pci_core_device *vdev,
-				 struct vfio_region_info __user *arg)
+static int vfio_pci_ioctl_get_region_info(struct vfio_pci_core_device *vdev,
+					  struct vfio_region_info __user *arg)
 {
 	size_t minsz = offsetofend(struct vfio_region_info, offset);
 	struct pci_dev *pdev = vdev->pdev;
@@ -617,7 +618,7 @@ static int ioctl_get_region_info(struct vfio_pci_core_device *vdev,
 		if (vdev->bar_mmap_supported[info.index]) {
 			info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
 			if (info.index == vdev->msix_bar)
-				ret = region_msix_cap(&caps);
+				ret = vfio_pci_region_msix_cap(&caps);
 		}
 		break;
 	case VFIO_PCI_ROM_REGION_INDEX:
@@ -631,7 +632,7 @@ static int ioctl_get_region_info(struct vfio_pci_core_device *vdev,
 			info.size = 0x20000;
 		if (!info.size)
 			break;
-		if (rom_readable(vdev))
+		if (vfio_pci_rom_readable(vdev))
 			info.flags = VFIO_REGION_INFO_FLAG_READ;
 		else
 			info.size = 0;
@@ -660,8 +661,8 @@ static int ioctl_get_region_info(struct vfio_pci_core_device *vdev,
 
 	if (caps.size) {
 		info.flags |= VFIO_REGION_INFO_FLAG_CAPS;
-		ret = info_put_caps(arg, sizeof(info), &info.argsz,
-				    &info.cap_offset, &caps);
+		ret = vfio_pci_info_put_caps(arg, sizeof(info), &info.argsz,
+					     &info.cap_offset, &caps);
 		if (ret)
 			goto out_free_caps;
 	}
@@ -674,7 +675,7 @@ out_free_caps:
 }
 
 /* How many interrupts of a kind the function has. */
-static u32 user_irq_count(struct vfio_pci_core_device *vdev, u32 index)
+static u32 vfio_pci_get_irq_count(struct vfio_pci_core_device *vdev, u32 index)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	u16 flags;
@@ -703,8 +704,8 @@ static u32 user_irq_count(struct vfio_pci_core_device *vdev, u32 index)
 	}
 }
 
-static int ioctl_get_irq_info(struct vfio_pci_core_device *vdev,
-			      struct vfio_irq_info __user *arg)
+static int vfio_pci_ioctl_get_irq_info(struct vfio_pci_core_device *vdev,
+				       struct vfio_irq_info __user *arg)
 {
 	size_t minsz = offsetofend(struct vfio_irq_info, count);
 	struct vfio_irq_info info;
@@ -718,7 +719,7 @@ static int ioctl_get_irq_info(struct vfio_pci_core_device *vdev,
 		return -EINVAL;
 
 	info.flags = VFIO_IRQ_INFO_EVENTFD;
-	info.count = user_irq_count(vdev, info.index);
+	info.count = vfio_pci_get_irq_count(vdev, info.index);
 	if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 		info.flags |= VFIO_IRQ_INFO_MASKABLE |
 			      VFIO_IRQ_INFO_AUTOMASKED;
@@ -728,8 +729,8 @@ static int ioctl_get_irq_info(struct vfio_pci_core_device *vdev,
 	return copy_to_user(arg, &info, minsz) ? -EFAULT : 0;
 }
 
-static int ioctl_set_irqs(struct vfio_pci_core_device *vdev,
-			  struct vfio_irq_set __user *arg)
+static int vfio_pci_ioctl_set_irqs(struct vfio_pci_core_device *vdev,
+				   struct vfio_irq_set __user *arg)
 {
 	size_t minsz = offsetofend(struct vfio_irq_set, count);
 	struct vfio_irq_set hdr;
@@ -740,7 +741,7 @@ static int ioctl_set_irqs(struct vfio_pci_core_device *vdev,
 	if (copy_from_user(&hdr, arg, minsz))
 		return -EFAULT;
 	max = hdr.index < VFIO_PCI_NUM_IRQS ?
-	      user_irq_count(vdev, hdr.index) : 0;
+	      vfio_pci_get_irq_count(vdev, hdr.index) : 0;
 	ret = vfio_set_irqs_validate_and_prepare(&hdr, max, VFIO_PCI_NUM_IRQS,
 						 &data_size);
 	if (ret)
@@ -759,7 +760,7 @@ static int ioctl_set_irqs(struct vfio_pci_core_device *vdev,
 	return ret;
 }
 
-static int ioctl_reset(struct vfio_pci_core_device *vdev)
+static int vfio_pci_ioctl_reset(struct vfio_pci_core_device *vdev)
 {
 	int ret;
 
@@ -791,15 +792,15 @@ long vfio_pci_core_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
-		return ioctl_get_info(vdev, uarg);
+		return vfio_pci_ioctl_get_info(vdev, uarg);
 	case VFIO_DEVICE_GET_REGION_INFO:
-		return ioctl_get_region_info(vdev, uarg);
+		return vfio_pci_ioctl_get_region_info(vdev, uarg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		return ioctl_get_irq_info(vdev, uarg);
+		return vfio_pci_ioctl_get_irq_info(vdev, uarg);
 	case VFIO_DEVICE_SET_IRQS:
-		return ioctl_set_irqs(vdev, uarg);
+		return vfio_pci_ioctl_set_irqs(vdev, uarg);
 	case VFIO_DEVICE_RESET:
-		return ioctl_reset(vdev);
+		return vfio_pci_ioctl_reset(vdev);
 	case VFIO_DEVICE_GET_PCI_HOT_RESET_INFO:
 		return vfio_pci_ioctl_hot_reset_info(vdev, uarg);
 	case VFIO_DEVICE_PCI_HOT_RESET:
@@ -847,9 +848,9 @@ int vfio_pci_core_ioctl_feature(struct vfio_device *device, u32 flags,
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioctl_feature);
 
-static ssize_t region_rw_awake(struct vfio_pci_core_device *vdev,
-			       char __user *buf, size_t count, loff_t *ppos,
-			       bool iswrite)
+static ssize_t vfio_pci_rw_awake(struct vfio_pci_core_device *vdev,
+				 char __user *buf, size_t count, loff_t *ppos,
+				 bool iswrite)
 {
 	u64 index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
 
@@ -873,8 +874,8 @@ static ssize_t region_rw_awake(struct vfio_pci_core_device *vdev,
  * A function the user let go to low power wakes for the access: for good
  * when the user asked to hear of wakeups, else until the access is done.
  */
-static ssize_t region_rw(struct vfio_pci_core_device *vdev, char __user *buf,
-			 size_t count, loff_t *ppos, bool iswrite)
+static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev, char __user *buf,
+			   size_t count, loff_t *ppos, bool iswrite)
 {
 	ssize_t ret;
 
@@ -887,7 +888,7 @@ static ssize_t region_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 		pci_info_ratelimited(vdev->pdev, "runtime resume failed\n");
 		return -EIO;
 	}
-	ret = region_rw_awake(vdev, buf, count, ppos, iswrite);
+	ret = vfio_pci_rw_awake(vdev, buf, count, ppos, iswrite);
 	pm_runtime_put(&vdev->pdev->dev);
 	return ret;
 }
@@ -907,7 +908,7 @@ ssize_t vfio_pci_core_read(struct vfio_device *core_vdev, char __user *buf,
 	struct vfio_pci_core_device *vdev =
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 
-	return region_rw(vdev, buf, count, ppos, false);
+	return vfio_pci_rw(vdev, buf, count, ppos, false);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_read);
 
@@ -927,7 +928,7 @@ ssize_t vfio_pci_core_write(struct vfio_device *core_vdev,
 	struct vfio_pci_core_device *vdev =
 		container_of(core_vdev, struct vfio_pci_core_device, vdev);
 
-	return region_rw(vdev, (char __user *)buf, count, ppos, true);
+	return vfio_pci_rw(vdev, (char __user *)buf, count, ppos, true);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_write);
 

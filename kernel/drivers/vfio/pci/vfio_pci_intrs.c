@@ -21,7 +21,7 @@
  * struct vfio_pci_irq_ctx - one interrupt the user listens to
  * @trigger: the user's eventfd, signalled by the interrupt; NULL for a
  *           vector with none (MSI/MSI-X); changed under the device's
- *           igate, read locklessly by INTx senders (see intx_send())
+ *           igate, read locklessly by INTx senders (see vfio_pci_intx_send())
  * @unmask: INTx only: eventfd whose signals unmask the line
  * @name: the name given to request_irq()
  * @masked: INTx only: the line is masked, by its handler or the user;
@@ -34,12 +34,12 @@ struct vfio_pci_irq_ctx {
 	bool			masked;
 };
 
-static bool irq_is(struct vfio_pci_core_device *vdev, int index)
+static bool vfio_pci_irq_is(struct vfio_pci_core_device *vdev, int index)
 {
 	return vdev->irq_type == index;
 }
 
-static bool irq_none(struct vfio_pci_core_device *vdev)
+static bool vfio_pci_irq_none(struct vfio_pci_core_device *vdev)
 {
 	return vdev->irq_type == VFIO_PCI_NUM_IRQS;
 }
@@ -49,7 +49,7 @@ static bool irq_none(struct vfio_pci_core_device *vdev)
  * on meanwhile, whatever the user set, and no BAR access may race with
  * the change. Returns the command register to put back.
  */
-static u16 memory_lock_and_enable(struct vfio_pci_core_device *vdev)
+static u16 vfio_pci_memory_lock_and_enable(struct vfio_pci_core_device *vdev)
 {
 	u16 cmd;
 
@@ -61,8 +61,8 @@ static u16 memory_lock_and_enable(struct vfio_pci_core_device *vdev)
 	return cmd;
 }
 
-static void memory_unlock_and_restore(struct vfio_pci_core_device *vdev,
-				      u16 cmd)
+static void
+vfio_pci_memory_unlock_and_restore(struct vfio_pci_core_device *vdev, u16 cmd)
 {
 	pci_write_config_word(vdev->pdev, PCI_COMMAND, cmd);
 	up_write(&vdev->memory_lock);
@@ -77,12 +77,13 @@ static void memory_unlock_and_restore(struct vfio_pci_core_device *vdev,
  * trigger is read once; whoever replaces it waits for the handler and
  * the virqfd thread before dropping the old one.
  */
-static void intx_send(struct vfio_pci_core_device *vdev)
+static void vfio_pci_intx_send(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
 	struct eventfd_ctx *trigger;
 
-	if (!irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) || vdev->virq_disabled)
+	if (!vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) ||
+	    vdev->virq_disabled)
 		return;
 	trigger = READ_ONCE(ctx->trigger);
 	if (trigger)
@@ -90,9 +91,9 @@ static void intx_send(struct vfio_pci_core_device *vdev)
 }
 
 /* virqfd thread: the unmask found the line asserted; tell the user. */
-static void intx_send_thread(void *opaque, void *unused)
+static void vfio_pci_intx_send_thread(void *opaque, void *unused)
 {
-	intx_send(opaque);
+	vfio_pci_intx_send(opaque);
 }
 
 /**
@@ -113,7 +114,7 @@ bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev)
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	ctx = vdev->irq_ctx;	/* published under irqlock */
-	if (!irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX)) {
+	if (!vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX)) {
 		if (vdev->pci_2_3)
 			pci_intx(pdev, 0);
 	} else if (!ctx->masked) {
@@ -133,7 +134,7 @@ bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev)
  * Returns 1 when the line is still asserted: it stays masked and the
  * user must be signalled again.
  */
-static int intx_unmask_handler(void *opaque, void *unused)
+static int vfio_pci_intx_unmask_handler(void *opaque, void *unused)
 {
 	struct vfio_pci_core_device *vdev = opaque;
 	struct vfio_pci_irq_ctx *ctx;
@@ -143,7 +144,7 @@ static int intx_unmask_handler(void *opaque, void *unused)
 
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	ctx = vdev->irq_ctx;	/* published under irqlock */
-	if (!irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX)) {
+	if (!vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX)) {
 		if (vdev->pci_2_3)
 			pci_intx(pdev, 1);
 	} else if (ctx->masked && !vdev->virq_disabled) {
@@ -168,11 +169,11 @@ static int intx_unmask_handler(void *opaque, void *unused)
  */
 void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev)
 {
-	if (intx_unmask_handler(vdev, NULL) > 0)
-		intx_send(vdev);
+	if (vfio_pci_intx_unmask_handler(vdev, NULL) > 0)
+		vfio_pci_intx_send(vdev);
 }
 
-static irqreturn_t intx_handler(int irq, void *dev_id)
+static irqreturn_t vfio_pci_intx_handler(int irq, void *dev_id)
 {
 	struct vfio_pci_core_device *vdev = dev_id;
 	struct vfio_pci_irq_ctx *ctx;
@@ -194,7 +195,7 @@ static irqreturn_t intx_handler(int irq, void *dev_id)
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 
 	if (ret == IRQ_HANDLED)
-		intx_send(vdev);
+		vfio_pci_intx_send(vdev);
 	return ret;
 }
 
@@ -202,8 +203,8 @@ static irqreturn_t intx_handler(int irq, void *dev_id)
  * Make @ctx the INTx context, or none for NULL. Config space writes mask
  * and unmask INTx without the igate: they see both changes at once.
  */
-static void intx_publish(struct vfio_pci_core_device *vdev,
-			 struct vfio_pci_irq_ctx *ctx)
+static void vfio_pci_intx_publish(struct vfio_pci_core_device *vdev,
+				  struct vfio_pci_irq_ctx *ctx)
 {
 	unsigned long flags;
 
@@ -215,15 +216,15 @@ static void intx_publish(struct vfio_pci_core_device *vdev,
 }
 
 /* Start INTx with @trigger (which may be NULL); takes its reference. */
-static int intx_enable(struct vfio_pci_core_device *vdev,
-		       struct eventfd_ctx *trigger)
+static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
+				struct eventfd_ctx *trigger)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	struct vfio_pci_irq_ctx *ctx;
 	unsigned long irqflags;
 	int ret;
 
-	if (!irq_none(vdev))
+	if (!vfio_pci_irq_none(vdev))
 		return -EINVAL;
 	if (!pdev->irq || pdev->irq == IRQ_NOTCONNECTED)
 		return -ENODEV;
@@ -251,14 +252,15 @@ static int intx_enable(struct vfio_pci_core_device *vdev,
 		irqflags = ctx->masked ? IRQF_NO_AUTOEN : 0;
 	}
 
-	intx_publish(vdev, ctx);
-	ret = request_irq(pdev->irq, intx_handler, irqflags, ctx->name, vdev);
+	vfio_pci_intx_publish(vdev, ctx);
+	ret = request_irq(pdev->irq, vfio_pci_intx_handler, irqflags,
+			  ctx->name, vdev);
 	if (ret)
 		goto err_unpublish;
 	return 0;
 
 err_unpublish:
-	intx_publish(vdev, NULL);
+	vfio_pci_intx_publish(vdev, NULL);
 	kfree(ctx->name);
 err_free_ctx:
 	kfree(ctx);
@@ -266,8 +268,8 @@ err_free_ctx:
 }
 
 /* Replace the INTx eventfd; takes the reference of @trigger. */
-static void intx_set_trigger(struct vfio_pci_core_device *vdev,
-			     struct eventfd_ctx *trigger)
+static void vfio_pci_intx_set_trigger(struct vfio_pci_core_device *vdev,
+				      struct eventfd_ctx *trigger)
 {
 	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
 	struct eventfd_ctx *old = ctx->trigger;
@@ -281,7 +283,7 @@ static void intx_set_trigger(struct vfio_pci_core_device *vdev,
 	}
 }
 
-static void intx_disable(struct vfio_pci_core_device *vdev)
+static void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
 	struct pci_dev *pdev = vdev->pdev;
@@ -292,7 +294,7 @@ static void intx_disable(struct vfio_pci_core_device *vdev)
 	 * or unmask the line. Freeing the only action shuts the line
 	 * down, however masked.
 	 */
-	intx_publish(vdev, NULL);
+	vfio_pci_intx_publish(vdev, NULL);
 	free_irq(pdev->irq, vdev);
 	if (ctx->trigger)
 		eventfd_ctx_put(ctx->trigger);
@@ -300,10 +302,12 @@ static void intx_disable(struct vfio_pci_core_device *vdev)
 	kfree(ctx);
 }
 
-static int set_intx_mask(struct vfio_pci_core_device *vdev, unsigned int start,
-			 unsigned int count, u32 flags, void *data)
+static int vfio_pci_set_intx_mask(struct vfio_pci_core_device *vdev,
+				  unsigned int start, unsigned int count,
+				  u32 flags, void *data)
 {
-	if (!irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) || start || count != 1)
+	if (!vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) || start ||
+	    count != 1)
 		return -EINVAL;
 
 	if (flags & VFIO_IRQ_SET_DATA_NONE) {
@@ -317,14 +321,15 @@ static int set_intx_mask(struct vfio_pci_core_device *vdev, unsigned int start,
 	return 0;
 }
 
-static int set_intx_unmask(struct vfio_pci_core_device *vdev,
-			   unsigned int start, unsigned int count, u32 flags,
-			   void *data)
+static int vfio_pci_set_intx_unmask(struct vfio_pci_core_device *vdev,
+				    unsigned int start, unsigned int count,
+				    u32 flags, void *data)
 {
 	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
 	s32 fd;
 
-	if (!irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) || start || count != 1)
+	if (!vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) || start ||
+	    count != 1)
 		return -EINVAL;
 
 	if (flags & VFIO_IRQ_SET_DATA_NONE) {
@@ -335,28 +340,29 @@ static int set_intx_unmask(struct vfio_pci_core_device *vdev,
 	} else if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
 		fd = *(s32 *)data;
 		if (fd >= 0)
-			return vfio_virqfd_enable(vdev, intx_unmask_handler,
-						  intx_send_thread, NULL,
-						  &ctx->unmask, fd);
+			return vfio_virqfd_enable(vdev,
+						  vfio_pci_intx_unmask_handler,
+						  vfio_pci_intx_send_thread,
+						  NULL, &ctx->unmask, fd);
 		vfio_virqfd_disable(&ctx->unmask);
 	}
 	return 0;
 }
 
-static int set_intx_trigger(struct vfio_pci_core_device *vdev,
-			    unsigned int start, unsigned int count, u32 flags,
-			    void *data)
+static int vfio_pci_set_intx_trigger(struct vfio_pci_core_device *vdev,
+				     unsigned int start, unsigned int count,
+				     u32 flags, void *data)
 {
-	bool intx = irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX);
+	bool intx = vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX);
 	struct eventfd_ctx *trigger = NULL;
 	s32 fd;
 	int ret;
 
 	if (intx && !count && (flags & VFIO_IRQ_SET_DATA_NONE)) {
-		intx_disable(vdev);
+		vfio_pci_intx_disable(vdev);
 		return 0;
 	}
-	if (!(intx || irq_none(vdev)) || start || count != 1)
+	if (!(intx || vfio_pci_irq_none(vdev)) || start || count != 1)
 		return -EINVAL;
 
 	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
@@ -367,10 +373,10 @@ static int set_intx_trigger(struct vfio_pci_core_device *vdev,
 				return PTR_ERR(trigger);
 		}
 		if (intx) {
-			intx_set_trigger(vdev, trigger);
+			vfio_pci_intx_set_trigger(vdev, trigger);
 			return 0;
 		}
-		ret = intx_enable(vdev, trigger);
+		ret = vfio_pci_intx_enable(vdev, trigger);
 		if (ret && trigger)
 			eventfd_ctx_put(trigger);
 		return ret;
@@ -380,13 +386,13 @@ static int set_intx_trigger(struct vfio_pci_core_device *vdev,
 	if (!intx)
 		return -EINVAL;
 	if ((flags & VFIO_IRQ_SET_DATA_NONE) || *(u8 *)data)
-		intx_send(vdev);
+		vfio_pci_intx_send(vdev);
 	return 0;
 }
 
 /* ---- MSI and MSI-X ---- */
 
-static irqreturn_t msi_handler(int irq, void *arg)
+static irqreturn_t vfio_pci_msi_handler(int irq, void *arg)
 {
 	eventfd_signal(arg);
 	return IRQ_HANDLED;
@@ -397,7 +403,8 @@ static irqreturn_t msi_handler(int irq, void *arg)
  * upstream does) the smaller positive number of vectors the host could
  * have given.
  */
-static int msi_enable(struct vfio_pci_core_device *vdev, int nvec, bool msix)
+static int vfio_pci_msi_enable(struct vfio_pci_core_device *vdev, int nvec,
+			       bool msix)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	int max = msix ? pci_msix_vec_count(pdev) : nvec;
@@ -405,7 +412,7 @@ static int msi_enable(struct vfio_pci_core_device *vdev, int nvec, bool msix)
 	u16 cmd;
 	int ret;
 
-	if (!irq_none(vdev))
+	if (!vfio_pci_irq_none(vdev))
 		return -EINVAL;
 	if (max < nvec)
 		max = nvec;
@@ -415,12 +422,12 @@ static int msi_enable(struct vfio_pci_core_device *vdev, int nvec, bool msix)
 	if (!ctx)
 		return -ENOMEM;
 
-	cmd = memory_lock_and_enable(vdev);
+	cmd = vfio_pci_memory_lock_and_enable(vdev);
 	ret = pci_alloc_irq_vectors(pdev, 1, nvec,
 				    msix ? PCI_IRQ_MSIX : PCI_IRQ_MSI);
 	if (ret > 0 && ret < nvec)
 		pci_free_irq_vectors(pdev);
-	memory_unlock_and_restore(vdev, cmd);
+	vfio_pci_memory_unlock_and_restore(vdev, cmd);
 	if (ret < nvec) {
 		kfree(ctx);
 		return ret;
@@ -440,8 +447,8 @@ static int msi_enable(struct vfio_pci_core_device *vdev, int nvec, bool msix)
  * Point one vector at the eventfd @fd, or detach it for a negative @fd.
  * A vector keeps its host IRQ allocated until MSI or MSI-X is disabled.
  */
-static int msi_set_vector(struct vfio_pci_core_device *vdev,
-			  unsigned int vector, s32 fd, bool msix)
+static int vfio_pci_msi_set_vector(struct vfio_pci_core_device *vdev,
+				   unsigned int vector, s32 fd, bool msix)
 {
 	struct vfio_pci_irq_ctx *ctx = &vdev->irq_ctx[vector];
 	struct pci_dev *pdev = vdev->pdev;
@@ -457,9 +464,9 @@ static int msi_set_vector(struct vfio_pci_core_device *vdev,
 
 	irq = pci_irq_vector(pdev, vector);
 	if (ctx->trigger) {
-		cmd = memory_lock_and_enable(vdev);
+		cmd = vfio_pci_memory_lock_and_enable(vdev);
 		free_irq(irq, ctx->trigger);
-		memory_unlock_and_restore(vdev, cmd);
+		vfio_pci_memory_unlock_and_restore(vdev, cmd);
 		eventfd_ctx_put(ctx->trigger);
 		ctx->trigger = NULL;
 		kfree(ctx->name);
@@ -472,9 +479,9 @@ static int msi_set_vector(struct vfio_pci_core_device *vdev,
 		/* Not allocated yet: only dynamic MSI-X can add it now. */
 		if (!msix || !vdev->has_dyn_msix)
 			return -EINVAL;
-		cmd = memory_lock_and_enable(vdev);
+		cmd = vfio_pci_memory_lock_and_enable(vdev);
 		map = pci_msix_alloc_irq_at(pdev, vector, NULL);
-		memory_unlock_and_restore(vdev, cmd);
+		vfio_pci_memory_unlock_and_restore(vdev, cmd);
 		if (map.index < 0)
 			return map.index;
 		irq = map.virq;
@@ -493,7 +500,7 @@ static int msi_set_vector(struct vfio_pci_core_device *vdev,
 		goto err_free_name;
 	}
 
-	cmd = memory_lock_and_enable(vdev);
+	cmd = vfio_pci_memory_lock_and_enable(vdev);
 	/*
 	 * A reset behind our back may have cleared the table entry: write
 	 * the message again before the vector is used.
@@ -502,8 +509,8 @@ static int msi_set_vector(struct vfio_pci_core_device *vdev,
 		get_cached_msi_msg(irq, &msg);
 		pci_write_msi_msg(irq, &msg);
 	}
-	ret = request_irq(irq, msi_handler, 0, ctx->name, trigger);
-	memory_unlock_and_restore(vdev, cmd);
+	ret = request_irq(irq, vfio_pci_msi_handler, 0, ctx->name, trigger);
+	vfio_pci_memory_unlock_and_restore(vdev, cmd);
 	if (ret)
 		goto err_put_trigger;
 
@@ -519,37 +526,38 @@ err_free_name:
 }
 
 /* Set vectors @start..@start+@count-1; all or nothing. */
-static int msi_set_block(struct vfio_pci_core_device *vdev,
-			 unsigned int start, unsigned int count, s32 *fds,
-			 bool msix)
+static int vfio_pci_msi_set_block(struct vfio_pci_core_device *vdev,
+				  unsigned int start, unsigned int count,
+				  s32 *fds, bool msix)
 {
 	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < count; i++) {
-		ret = msi_set_vector(vdev, start + i, fds ? fds[i] : -1, msix);
+		ret = vfio_pci_msi_set_vector(vdev, start + i,
+					      fds ? fds[i] : -1, msix);
 		if (ret)
 			break;
 	}
 	if (ret) {
 		while (i--)
-			msi_set_vector(vdev, start + i, -1, msix);
+			vfio_pci_msi_set_vector(vdev, start + i, -1, msix);
 	}
 	return ret;
 }
 
-static void msi_disable(struct vfio_pci_core_device *vdev, bool msix)
+static void vfio_pci_msi_disable(struct vfio_pci_core_device *vdev, bool msix)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	unsigned int i;
 	u16 cmd;
 
 	for (i = 0; i < vdev->num_irq_ctx; i++)
-		msi_set_vector(vdev, i, -1, msix);
+		vfio_pci_msi_set_vector(vdev, i, -1, msix);
 
-	cmd = memory_lock_and_enable(vdev);
+	cmd = vfio_pci_memory_lock_and_enable(vdev);
 	pci_free_irq_vectors(pdev);
-	memory_unlock_and_restore(vdev, cmd);
+	vfio_pci_memory_unlock_and_restore(vdev, cmd);
 
 	/* Freeing the vectors set DisINTx back; undo it for NoINTx. */
 	if (vdev->nointx)
@@ -561,36 +569,37 @@ static void msi_disable(struct vfio_pci_core_device *vdev, bool msix)
 	vdev->irq_type = VFIO_PCI_NUM_IRQS;
 }
 
-static int set_msi_trigger(struct vfio_pci_core_device *vdev,
-			   unsigned int index, unsigned int start,
-			   unsigned int count, u32 flags, void *data)
+static int vfio_pci_set_msi_trigger(struct vfio_pci_core_device *vdev,
+				    unsigned int index, unsigned int start,
+				    unsigned int count, u32 flags, void *data)
 {
 	bool msix = index == VFIO_PCI_MSIX_IRQ_INDEX;
 	unsigned int i;
 	int ret;
 
-	if (irq_is(vdev, index) && !count &&
+	if (vfio_pci_irq_is(vdev, index) && !count &&
 	    (flags & VFIO_IRQ_SET_DATA_NONE)) {
-		msi_disable(vdev, msix);
+		vfio_pci_msi_disable(vdev, msix);
 		return 0;
 	}
-	if (!(irq_is(vdev, index) || irq_none(vdev)))
+	if (!(vfio_pci_irq_is(vdev, index) || vfio_pci_irq_none(vdev)))
 		return -EINVAL;
 
 	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-		if (irq_is(vdev, index))
-			return msi_set_block(vdev, start, count, data, msix);
-		ret = msi_enable(vdev, start + count, msix);
+		if (vfio_pci_irq_is(vdev, index))
+			return vfio_pci_msi_set_block(vdev, start, count, data,
+						      msix);
+		ret = vfio_pci_msi_enable(vdev, start + count, msix);
 		if (ret)
 			return ret;
-		ret = msi_set_block(vdev, start, count, data, msix);
+		ret = vfio_pci_msi_set_block(vdev, start, count, data, msix);
 		if (ret)
-			msi_disable(vdev, msix);
+			vfio_pci_msi_disable(vdev, msix);
 		return ret;
 	}
 
 	/* No data or bools: loopback on the vectors that have an eventfd. */
-	if (!irq_is(vdev, index))
+	if (!vfio_pci_irq_is(vdev, index))
 		return -EINVAL;
 	for (i = start; i < start + count && i < vdev->num_irq_ctx; i++) {
 		struct eventfd_ctx *trigger = vdev->irq_ctx[i].trigger;
@@ -606,8 +615,9 @@ static int set_msi_trigger(struct vfio_pci_core_device *vdev,
 
 /* ---- ERR and REQ: one eventfd each ---- */
 
-static int set_single_trigger(struct eventfd_ctx **pctx, unsigned int count,
-			      u32 flags, void *data)
+static int vfio_pci_set_single_trigger(struct eventfd_ctx **pctx,
+				       unsigned int count, u32 flags,
+				       void *data)
 {
 	struct eventfd_ctx *trigger;
 	s32 fd;
@@ -678,34 +688,37 @@ int vfio_pci_set_irqs_ioctl(struct vfio_pci_core_device *vdev, u32 flags,
 	switch (index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
 		if (action == VFIO_IRQ_SET_ACTION_MASK)
-			return set_intx_mask(vdev, start, count, flags, data);
+			return vfio_pci_set_intx_mask(vdev, start, count, flags,
+						      data);
 		if (action == VFIO_IRQ_SET_ACTION_UNMASK)
-			return set_intx_unmask(vdev, start, count, flags, data);
+			return vfio_pci_set_intx_unmask(vdev, start, count,
+							flags, data);
 		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			return set_intx_trigger(vdev, start, count, flags,
-						data);
+			return vfio_pci_set_intx_trigger(vdev, start, count,
+							 flags, data);
 		return -ENOTTY;
 	case VFIO_PCI_MSI_IRQ_INDEX:
 	case VFIO_PCI_MSIX_IRQ_INDEX:
 		/* Masking of MSI/MSI-X vectors is not offered, as upstream. */
 		if (action != VFIO_IRQ_SET_ACTION_TRIGGER)
 			return -ENOTTY;
-		return set_msi_trigger(vdev, index, start, count, flags, data);
+		return vfio_pci_set_msi_trigger(vdev, index, start, count,
+						flags, data);
 	case VFIO_PCI_ERR_IRQ_INDEX:
 		if (action != VFIO_IRQ_SET_ACTION_TRIGGER ||
 		    !pci_is_pcie(vdev->pdev))
 			return -ENOTTY;
 		if (start || count > 1)
 			return -EINVAL;
-		return set_single_trigger(&vdev->err_trigger, count, flags,
-					  data);
+		return vfio_pci_set_single_trigger(&vdev->err_trigger, count,
+						   flags, data);
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		if (action != VFIO_IRQ_SET_ACTION_TRIGGER)
 			return -ENOTTY;
 		if (start || count > 1)
 			return -EINVAL;
-		return set_single_trigger(&vdev->req_trigger, count, flags,
-					  data);
+		return vfio_pci_set_single_trigger(&vdev->req_trigger, count,
+						   flags, data);
 	default:
 		return -ENOTTY;
 	}
@@ -718,12 +731,12 @@ int vfio_pci_set_irqs_ioctl(struct vfio_pci_core_device *vdev, u32 flags,
 void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev)
 {
 	mutex_lock(&vdev->igate);
-	if (irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX))
-		intx_disable(vdev);
-	else if (irq_is(vdev, VFIO_PCI_MSI_IRQ_INDEX))
-		msi_disable(vdev, false);
-	else if (irq_is(vdev, VFIO_PCI_MSIX_IRQ_INDEX))
-		msi_disable(vdev, true);
+	if (vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX))
+		vfio_pci_intx_disable(vdev);
+	else if (vfio_pci_irq_is(vdev, VFIO_PCI_MSI_IRQ_INDEX))
+		vfio_pci_msi_disable(vdev, false);
+	else if (vfio_pci_irq_is(vdev, VFIO_PCI_MSIX_IRQ_INDEX))
+		vfio_pci_msi_disable(vdev, true);
 	if (vdev->err_trigger)
 		eventfd_ctx_put(vdev->err_trigger);
 	vdev->err_trigger = NULL;

@@ -48,7 +48,7 @@ struct vfio_pci_ioeventfd {
 	bool				test_mem;
 };
 
-static void ioeventfd_write(struct vfio_pci_ioeventfd *ioev)
+static void vfio_pci_ioeventfd_do_write(struct vfio_pci_ioeventfd *ioev)
 {
 	switch (ioev->count) {
 	case 1:
@@ -67,36 +67,36 @@ static void ioeventfd_write(struct vfio_pci_ioeventfd *ioev)
 }
 
 /* In the signaling (atomic) context: nonzero defers to the thread. */
-static int ioeventfd_handler(void *opaque, void *unused)
+static int vfio_pci_ioeventfd_handler(void *opaque, void *unused)
 {
 	struct vfio_pci_ioeventfd *ioev = opaque;
 	struct vfio_pci_core_device *vdev = ioev->vdev;
 
 	if (!ioev->test_mem) {
-		ioeventfd_write(ioev);
+		vfio_pci_ioeventfd_do_write(ioev);
 		return 0;
 	}
 	if (!down_read_trylock(&vdev->memory_lock))
 		return 1;
 	if (vfio_pci_memory_enabled(vdev))
-		ioeventfd_write(ioev);
+		vfio_pci_ioeventfd_do_write(ioev);
 	up_read(&vdev->memory_lock);
 	return 0;
 }
 
-static void ioeventfd_thread(void *opaque, void *unused)
+static void vfio_pci_ioeventfd_thread(void *opaque, void *unused)
 {
 	struct vfio_pci_ioeventfd *ioev = opaque;
 	struct vfio_pci_core_device *vdev = ioev->vdev;
 
 	down_read(&vdev->memory_lock);
 	if (vfio_pci_memory_enabled(vdev))
-		ioeventfd_write(ioev);
+		vfio_pci_ioeventfd_do_write(ioev);
 	up_read(&vdev->memory_lock);
 }
 
-static void ioeventfd_free(struct vfio_pci_core_device *vdev,
-			   struct vfio_pci_ioeventfd *ioev)
+static void vfio_pci_ioeventfd_free(struct vfio_pci_core_device *vdev,
+				    struct vfio_pci_ioeventfd *ioev)
 {
 	lockdep_assert_held(&vdev->ioeventfds_lock);
 	vfio_virqfd_disable(&ioev->virqfd);
@@ -126,13 +126,13 @@ void vfio_pci_ioeventfd_release_all(struct vfio_pci_core_device *vdev)
 
 	mutex_lock(&vdev->ioeventfds_lock);
 	list_for_each_entry_safe(ioev, next, &vdev->ioeventfds_list, link)
-		ioeventfd_free(vdev, ioev);
+		vfio_pci_ioeventfd_free(vdev, ioev);
 	mutex_unlock(&vdev->ioeventfds_lock);
 }
 
 /* Add (@fd >= 0) or remove (@fd == -1) the ioeventfd for this write. */
-static int ioeventfd_set(struct vfio_pci_core_device *vdev, int bar,
-			 loff_t pos, u64 data, int count, int fd)
+static int vfio_pci_ioeventfd_set(struct vfio_pci_core_device *vdev, int bar,
+				  loff_t pos, u64 data, int count, int fd)
 {
 	struct vfio_pci_ioeventfd *ioev;
 	int ret;
@@ -147,7 +147,7 @@ static int ioeventfd_set(struct vfio_pci_core_device *vdev, int bar,
 		    ioev->data != data || ioev->count != count)
 			continue;
 		if (fd == -1)
-			ioeventfd_free(vdev, ioev);
+			vfio_pci_ioeventfd_free(vdev, ioev);
 		else
 			ret = -EEXIST;
 		goto out_unlock;
@@ -175,8 +175,9 @@ static int ioeventfd_set(struct vfio_pci_core_device *vdev, int bar,
 	ioev->count = count;
 	ioev->test_mem = pci_resource_flags(vdev->pdev, bar) & IORESOURCE_MEM;
 
-	ret = vfio_virqfd_enable(ioev, ioeventfd_handler, ioeventfd_thread,
-				 NULL, &ioev->virqfd, fd);
+	ret = vfio_virqfd_enable(ioev, vfio_pci_ioeventfd_handler,
+				 vfio_pci_ioeventfd_thread, NULL, &ioev->virqfd,
+				 fd);
 	if (ret)
 		goto err_free_ioev;
 	list_add(&ioev->link, &vdev->ioeventfds_list);
@@ -229,5 +230,5 @@ int vfio_pci_ioctl_ioeventfd(struct vfio_pci_core_device *vdev,
 	    pos < vdev->msix_offset + vdev->msix_size)
 		return -EINVAL;
 
-	return ioeventfd_set(vdev, bar, pos, req.data, count, req.fd);
+	return vfio_pci_ioeventfd_set(vdev, bar, pos, req.data, count, req.fd);
 }

@@ -55,7 +55,7 @@ void vfio_pci_zap_and_lock(struct vfio_pci_core_device *vdev)
 	vfio_pci_zap_bars(vdev);
 }
 
-static vm_fault_t bar_fault(struct vm_fault *vmf)
+static vm_fault_t vfio_pci_mmap_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct vfio_pci_core_device *vdev = vma->vm_private_data;
@@ -77,8 +77,8 @@ static vm_fault_t bar_fault(struct vm_fault *vmf)
 	return ret;
 }
 
-static const struct vm_operations_struct bar_vm_ops = {
-	.fault = bar_fault,
+static const struct vm_operations_struct vfio_pci_mmap_ops = {
+	.fault = vfio_pci_mmap_fault,
 };
 
 /**
@@ -124,7 +124,7 @@ int vfio_pci_core_mmap(struct vfio_device *core_vdev,
 	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
 	vm_flags_set(vma, VM_ALLOW_ANY_UNCACHED | VM_IO | VM_PFNMAP |
 			  VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_ops = &bar_vm_ops;
+	vma->vm_ops = &vfio_pci_mmap_ops;
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_mmap);

@@ -11,6 +11,88 @@
 #error "the kernel's own linux/vfio.h was included instead of ours"
 #endif
 
+/*
+ * Lock order of vfio-pci-core
+ * ---------------------------
+ *
+ * The locks of a struct vfio_pci_core_device, with the device set's lock
+ * and the mmap lock that its paths meet, nest in this order (outermost
+ * first). A path may skip any of them, but never takes one while it
+ * holds one further down the list:
+ *
+ *   vdev.dev_set->lock  open_device/close_device (vfio core), hot reset
+ *   config_lock         config region read()/write()
+ *   igate               SET_IRQS, interrupt teardown, request, AER
+ *   ioeventfds_lock     VFIO_DEVICE_IOEVENTFD, release of all at close
+ *   mmap lock           mmap() (write), BAR faults (read, or the VMA's)
+ *   memory_lock         rwsem: read around BAR accesses and faults,
+ *                       write where decode, power state or reset change
+ *   irqlock             spinlock, irqsave: the INTx masked state
+ *
+ * Nothing is taken under irqlock but the PCI config accessors and the
+ * IRQ core. Under memory_lock come only the kernel's own locks:
+ * i_mmap_rwsem (zapping user mappings), the IRQ and MSI core, and the
+ * PCI device lock, which is always trylocked under our locks
+ * (pci_try_reset_function(), pci_dev_trylock(), pci_reset_bus()): the
+ * PCI core holds it around AER callbacks, which take igate, and around
+ * sriov_configure, which takes memory_lock.
+ *
+ * Which paths take which (">": the right one nests inside):
+ *
+ *   open                dev_set->lock (the group's lock outside it, vfio
+ *                       core); the device lock by trylock, for the reset
+ *   close               dev_set->lock, then in turn: igate > memory_lock
+ *                       (MSI teardown) or irqlock (INTx teardown);
+ *                       ioeventfds_lock > flush of the ioeventfd thread,
+ *                       which takes memory_lock (read); device locks by
+ *                       trylock; the slot or bus reset of the device set
+ *   release             none (release_dev only destroys the locks)
+ *   RESET               memory_lock (write) > device lock (trylock)
+ *   hot reset           dev_set->lock > each member's memory_lock (write,
+ *                       trylock: several at once) > slot or bus reset;
+ *                       HOT_RESET_INFO takes dev_set->lock alone
+ *   config read         config_lock > mmap lock (copy to the user)
+ *   config write        config_lock > mmap lock (copy from the user);
+ *                       COMMAND, PM control, FLR through PCIe or AF:
+ *                       config_lock > memory_lock (write); the INTx disable
+ *                       bit of COMMAND: config_lock > irqlock, once
+ *                       memory_lock is dropped
+ *   BAR read/write      memory_lock: write on the BAR's first use (to map
+ *                       it), read around each access, with the user copies
+ *                       outside it
+ *   ROM info            memory_lock (write), to probe the ROM
+ *   mmap()              mmap lock (write) > memory_lock (write, first use)
+ *   mmap fault          mmap lock (read) > memory_lock (read)
+ *   SET_IRQS            igate > memory_lock (write) around MSI/MSI-X vector
+ *                       changes; igate > irqlock for INTx; igate > flush of
+ *                       the INTx unmask virqfd
+ *   ioeventfd           memory_lock (write, the BAR's first use), dropped;
+ *                       then ioeventfds_lock > virqfd enable or flush. When
+ *                       one fires: memory_lock (read), by trylock in the
+ *                       eventfd's wake-up, else from its thread
+ *   INTx                irqlock in the hard IRQ handler; the unmask virqfd
+ *                       takes irqlock under the eventfd's wait queue lock,
+ *                       so no eventfd is signalled under irqlock
+ *   runtime PM          the suspend and resume callbacks take memory_lock
+ *                       (write), and irqlock for INTx once it is dropped;
+ *                       so a synchronous wake (pm_runtime_resume_and_get())
+ *                       comes before memory_lock, never under it: read()
+ *                       and write() wake before config_lock, hot reset
+ *                       wakes each member before taking the memory_locks
+ *   low power           LOW_POWER_ENTRY: memory_lock (write, zapping);
+ *                       EXIT and close: memory_lock (write), dropped
+ *                       before the wake
+ *   SR-IOV              sriov_configure, under the PF's device lock: the
+ *                       wake, then memory_lock (write)
+ *   request, AER        igate (AER: under the PCI device lock)
+ *
+ * For new code, it follows: no copy to or from user space under
+ * memory_lock or irqlock; no virqfd or ioeventfd flush and no
+ * synchronous runtime resume under memory_lock; more than one memory_lock
+ * only by trylock; mmap() and the fault path take neither config_lock
+ * nor igate.
+ */
+
 /* cfg_owner of config bytes outside the header and every capability. */
 #define VFIO_PCI_CFG_UNOWNED	0xffff
 

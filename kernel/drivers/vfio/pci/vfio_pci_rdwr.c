@@ -89,7 +89,8 @@ void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev)
 }
 
 /* One bus access of @width bytes; @data is in device byte order. */
-static void io_access(void __iomem *addr, int width, bool iswrite, u8 *data)
+static void vfio_pci_io_access(void __iomem *addr, int width, bool iswrite,
+			       u8 *data)
 {
 	switch (width) {
 	case 8:
@@ -188,7 +189,7 @@ ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
 				return -EIO;
 			}
 		}
-		io_access(io + off, width, iswrite, data);
+		vfio_pci_io_access(io + off, width, iswrite, data);
 		if (test_mem)
 			up_read(&vdev->memory_lock);
 

@@ -20,7 +20,7 @@
 #include "vfio_pci_priv.h"
 
 /* A walk over the functions a hot reset of @pdev reaches. */
-struct reset_walk {
+struct vfio_pci_reset_walk {
 	struct pci_dev *pdev;
 	bool slot;
 	int (*fn)(struct pci_dev *pdev, void *data);
@@ -29,7 +29,7 @@ struct reset_walk {
 };
 
 /* Is @pdev below @slot, that is on its bus in it, or under a bridge in it? */
-static bool below_slot(struct pci_dev *pdev, struct pci_slot *slot)
+static bool vfio_pci_dev_below_slot(struct pci_dev *pdev, struct pci_slot *slot)
 {
 	while (pdev) {
 		if (pdev->bus == slot->bus)
@@ -39,34 +39,37 @@ static bool below_slot(struct pci_dev *pdev, struct pci_slot *slot)
 	return false;
 }
 
-static int walk_one(struct pci_dev *pdev, void *data)
+static int vfio_pci_reset_walk_one(struct pci_dev *pdev, void *data)
 {
-	struct reset_walk *walk = data;
+	struct vfio_pci_reset_walk *walk = data;
 
-	if (walk->slot && !below_slot(pdev, walk->pdev->slot))
+	if (walk->slot && !vfio_pci_dev_below_slot(pdev, walk->pdev->slot))
 		return 0;
 	walk->ret = walk->fn(pdev, walk->data);
 	return walk->ret;
 }
 
 /*
- * Call @walk->fn on every function a slot (@walk->slot) or bus reset of
- * @walk->pdev reaches, until it returns nonzero; return that, or 0.
+ * Call @fn(function, @data) on every function a slot (@slot) or bus
+ * reset of @pdev reaches, until it returns nonzero; return that, or 0.
  */
-static int walk_affected(struct reset_walk *walk)
+static int vfio_pci_walk_affected(struct pci_dev *pdev, bool slot,
+				  int (*fn)(struct pci_dev *pdev, void *data),
+				  void *data)
 {
-	walk->ret = 0;
-	pci_walk_bus(walk->pdev->bus, walk_one, walk);
-	return walk->ret;
+	struct vfio_pci_reset_walk walk = {
+		.pdev = pdev,
+		.slot = slot,
+		.fn = fn,
+		.data = data,
+	};
+
+	pci_walk_bus(pdev->bus, vfio_pci_reset_walk_one, &walk);
+	return walk.ret;
 }
 
-/* The same, for @pdev and @slot. */
-#define for_each_affected(_pdev, _slot, _fn, _data)			\
-	walk_affected(&(struct reset_walk){ .pdev = (_pdev),		\
-		.slot = (_slot), .fn = (_fn), .data = (_data) })
-
 /* Which reset: a slot reset (*@slot) if it works, else a bus reset. */
-static int hot_reset_kind(struct pci_dev *pdev, bool *slot)
+static int vfio_pci_hot_reset_kind(struct pci_dev *pdev, bool *slot)
 {
 	*slot = !pci_probe_reset_slot(pdev->slot);
 	if (!*slot && pci_probe_reset_bus(pdev->bus))
@@ -74,13 +77,13 @@ static int hot_reset_kind(struct pci_dev *pdev, bool *slot)
 	return 0;
 }
 
-static int count_one(struct pci_dev *pdev, void *data)
+static int vfio_pci_count_devs(struct pci_dev *pdev, void *data)
 {
 	(*(u32 *)data)++;
 	return 0;
 }
 
-struct fill_info {
+struct vfio_pci_fill_info {
 	struct vfio_pci_dependent_device *devices;
 	u32 max;
 	u32 count;
@@ -94,8 +97,9 @@ struct fill_info {
  * there, OWNED when the context owns its group through another device,
  * else NOT_OWNED, which clears DEV_ID_OWNED from the answer.
  */
-static void fill_devid(struct fill_info *fill, struct pci_dev *pdev,
-		       struct vfio_pci_dependent_device *dep)
+static void vfio_pci_fill_devid(struct vfio_pci_fill_info *fill,
+				struct pci_dev *pdev,
+				struct vfio_pci_dependent_device *dep)
 {
 	struct iommufd_ctx *ictx = vfio_iommufd_device_ictx(fill->vdev);
 	struct vfio_device *member;
@@ -113,9 +117,9 @@ static void fill_devid(struct fill_info *fill, struct pci_dev *pdev,
 		fill->flags &= ~VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
 }
 
-static int fill_one(struct pci_dev *pdev, void *data)
+static int vfio_pci_fill_devs(struct pci_dev *pdev, void *data)
 {
-	struct fill_info *fill = data;
+	struct vfio_pci_fill_info *fill = data;
 	struct vfio_pci_dependent_device *dep;
 	struct iommu_group *group;
 
@@ -128,7 +132,7 @@ static int fill_one(struct pci_dev *pdev, void *data)
 		dep->segment = pci_domain_nr(pdev->bus);
 		dep->bus = pdev->bus->number;
 		dep->devfn = pdev->devfn;
-		fill_devid(fill, pdev, dep);
+		vfio_pci_fill_devid(fill, pdev, dep);
 		return 0;
 	}
 
@@ -166,7 +170,7 @@ int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 {
 	size_t minsz = offsetofend(struct vfio_pci_hot_reset_info, count);
 	struct vfio_pci_hot_reset_info hdr;
-	struct fill_info fill = { };
+	struct vfio_pci_fill_info fill = { };
 	u32 count = 0;
 	bool slot;
 	int ret;
@@ -177,10 +181,10 @@ int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 		return -EINVAL;
 	hdr.flags = 0;
 
-	ret = hot_reset_kind(vdev->pdev, &slot);
+	ret = vfio_pci_hot_reset_kind(vdev->pdev, &slot);
 	if (ret)
 		return ret;
-	for_each_affected(vdev->pdev, slot, count_one, &count);
+	vfio_pci_walk_affected(vdev->pdev, slot, vfio_pci_count_devs, &count);
 	if (WARN_ON(!count))
 		return -ERANGE;	/* the device itself is always there */
 
@@ -201,7 +205,8 @@ int vfio_pci_ioctl_hot_reset_info(struct vfio_pci_core_device *vdev,
 			     VFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED;
 
 	mutex_lock(&vdev->vdev.dev_set->lock);
-	ret = for_each_affected(vdev->pdev, slot, fill_one, &fill);
+	ret = vfio_pci_walk_affected(vdev->pdev, slot, vfio_pci_fill_devs,
+				     &fill);
 	mutex_unlock(&vdev->vdev.dev_set->lock);
 	if (ret)
 		goto out_free_devices;
@@ -217,7 +222,7 @@ out_free_devices:
 	return ret;
 }
 
-static int in_dev_set(struct pci_dev *pdev, void *data)
+static int vfio_pci_in_dev_set(struct pci_dev *pdev, void *data)
 {
 	struct vfio_device_set *dev_set = data;
 
@@ -225,7 +230,8 @@ static int in_dev_set(struct pci_dev *pdev, void *data)
 }
 
 /* Is @vdev in one of the @nr groups of @files? */
-static bool in_groups(struct vfio_device *vdev, struct file **files, u32 nr)
+static bool vfio_pci_dev_in_groups(struct vfio_device *vdev,
+				   struct file **files, u32 nr)
 {
 	u32 i;
 
@@ -235,7 +241,7 @@ static bool in_groups(struct vfio_device *vdev, struct file **files, u32 nr)
 	return false;
 }
 
-static struct vfio_pci_core_device *to_pci_core(struct vfio_device *vdev)
+static struct vfio_pci_core_device *to_vfio_pci_core(struct vfio_device *vdev)
 {
 	return container_of(vdev, struct vfio_pci_core_device, vdev);
 }
@@ -245,13 +251,13 @@ static struct vfio_pci_core_device *to_pci_core(struct vfio_device *vdev)
  * @ictx (a cdev user, who passed no files), bound to @ictx or in a group
  * @ictx owns through another device?
  */
-static bool owned(struct vfio_device *vdev, struct file **files, u32 nr,
-		  struct iommufd_ctx *ictx)
+static bool vfio_pci_dev_owned(struct vfio_device *vdev, struct file **files,
+			       u32 nr, struct iommufd_ctx *ictx)
 {
 	int id;
 
 	if (!ictx)
-		return in_groups(vdev, files, nr);
+		return vfio_pci_dev_in_groups(vdev, files, nr);
 	id = vfio_iommufd_get_dev_id(vdev, ictx);
 	return id > 0 || id == -ENOENT;
 }
@@ -266,7 +272,7 @@ static int vfio_pci_dev_set_pm_get(struct vfio_device_set *dev_set)
 	int ret;
 
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
-		ret = pm_runtime_resume_and_get(&to_pci_core(cur)->pdev->dev);
+		ret = pm_runtime_resume_and_get(&to_vfio_pci_core(cur)->pdev->dev);
 		if (ret)
 			goto put;
 	}
@@ -275,7 +281,7 @@ static int vfio_pci_dev_set_pm_get(struct vfio_device_set *dev_set)
 put:
 	list_for_each_entry_continue_reverse(cur, &dev_set->device_list,
 					     dev_set_list)
-		pm_runtime_put(&to_pci_core(cur)->pdev->dev);
+		pm_runtime_put(&to_vfio_pci_core(cur)->pdev->dev);
 	return ret;
 }
 
@@ -284,7 +290,7 @@ static void vfio_pci_dev_set_pm_put(struct vfio_device_set *dev_set)
 	struct vfio_device *cur;
 
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
-		pm_runtime_put(&to_pci_core(cur)->pdev->dev);
+		pm_runtime_put(&to_vfio_pci_core(cur)->pdev->dev);
 }
 
 /*
@@ -294,9 +300,9 @@ static void vfio_pci_dev_set_pm_put(struct vfio_device_set *dev_set)
  * the members' BARs are unmapped and kept from user access while the
  * reset runs.
  */
-static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
-			     struct file **files, u32 nr_files,
-			     struct iommufd_ctx *ictx)
+static int vfio_pci_dev_set_hot_reset(struct vfio_pci_core_device *vdev,
+				      bool slot, struct file **files,
+				      u32 nr_files, struct iommufd_ctx *ictx)
 {
 	struct vfio_device_set *dev_set = vdev->vdev.dev_set;
 	struct vfio_device *cur, *locked = NULL;
@@ -304,7 +310,8 @@ static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 
 	mutex_lock(&dev_set->lock);
 
-	if (for_each_affected(vdev->pdev, slot, in_dev_set, dev_set)) {
+	if (vfio_pci_walk_affected(vdev->pdev, slot, vfio_pci_in_dev_set,
+				   dev_set)) {
 		ret = -EINVAL;
 		goto out_unlock_set;
 	}
@@ -318,7 +325,7 @@ static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 		goto out_unlock_set;
 
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
-		if (!owned(cur, files, nr_files, ictx)) {
+		if (!vfio_pci_dev_owned(cur, files, nr_files, ictx)) {
 			ret = -EINVAL;
 			break;
 		}
@@ -326,11 +333,11 @@ static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 		 * Several memory_locks at once: a trylock, so that nothing
 		 * can deadlock against them; the user may try again.
 		 */
-		if (!down_write_trylock(&to_pci_core(cur)->memory_lock)) {
+		if (!down_write_trylock(&to_vfio_pci_core(cur)->memory_lock)) {
 			ret = -EBUSY;
 			break;
 		}
-		vfio_pci_zap_bars(to_pci_core(cur));
+		vfio_pci_zap_bars(to_vfio_pci_core(cur));
 		locked = cur;
 	}
 	if (ret)
@@ -338,7 +345,7 @@ static int dev_set_hot_reset(struct vfio_pci_core_device *vdev, bool slot,
 
 	/* A reset needs D0; functions that lose their state get it back. */
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
-		vfio_pci_set_power_state(to_pci_core(cur), PCI_D0);
+		vfio_pci_set_power_state(to_vfio_pci_core(cur), PCI_D0);
 
 	/* The slot when it can be reset, else the bus; never waits. */
 	ret = pci_reset_bus(vdev->pdev);
@@ -347,7 +354,7 @@ out_unlock_memory:
 	/* Release the memory_locks taken, up to and including @locked. */
 	if (locked) {
 		list_for_each_entry(cur, &dev_set->device_list, dev_set_list) {
-			up_write(&to_pci_core(cur)->memory_lock);
+			up_write(&to_vfio_pci_core(cur)->memory_lock);
 			if (cur == locked)
 				break;
 		}
@@ -375,6 +382,7 @@ int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
 			     struct vfio_pci_hot_reset __user *arg)
 {
 	size_t minsz = offsetofend(struct vfio_pci_hot_reset, count);
+	struct iommufd_ctx *ictx = vfio_iommufd_device_ictx(&vdev->vdev);
 	struct vfio_pci_hot_reset hdr;
 	struct file **files;
 	u32 count = 0, i, nr = 0;
@@ -390,14 +398,13 @@ int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
 	if (!!hdr.count == vfio_device_cdev_opened(&vdev->vdev))
 		return -EINVAL;
 
-	ret = hot_reset_kind(vdev->pdev, &slot);
+	ret = vfio_pci_hot_reset_kind(vdev->pdev, &slot);
 	if (ret)
 		return ret;
 	if (!hdr.count)
-		return dev_set_hot_reset(vdev, slot, NULL, 0,
-					 vfio_iommufd_device_ictx(&vdev->vdev));
+		return vfio_pci_dev_set_hot_reset(vdev, slot, NULL, 0, ictx);
 	/* At most one group per affected function. */
-	for_each_affected(vdev->pdev, slot, count_one, &count);
+	vfio_pci_walk_affected(vdev->pdev, slot, vfio_pci_count_devs, &count);
 	if (hdr.count > count)
 		return -EINVAL;
 
@@ -424,7 +431,7 @@ int vfio_pci_ioctl_hot_reset(struct vfio_pci_core_device *vdev,
 		}
 	}
 
-	ret = dev_set_hot_reset(vdev, slot, files, nr, NULL);
+	ret = vfio_pci_dev_set_hot_reset(vdev, slot, files, nr, NULL);
 
 out_put_files:
 	for (i = 0; i < nr; i++)
@@ -462,17 +469,18 @@ void vfio_pci_dev_set_try_reset(struct vfio_pci_core_device *vdev)
 	if (vfio_device_set_open_count(dev_set) > vdev->vdev.open_count)
 		return;
 	list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
-		dirty |= to_pci_core(cur)->needs_reset;
+		dirty |= to_vfio_pci_core(cur)->needs_reset;
 	if (!dirty)
 		return;
 
-	if (hot_reset_kind(vdev->pdev, &slot) ||
-	    for_each_affected(vdev->pdev, slot, in_dev_set, dev_set))
+	if (vfio_pci_hot_reset_kind(vdev->pdev, &slot) ||
+	    vfio_pci_walk_affected(vdev->pdev, slot, vfio_pci_in_dev_set,
+				   dev_set))
 		return;
 	if (vfio_pci_dev_set_pm_get(dev_set))
 		return;
 	if (!pci_reset_bus(vdev->pdev))
 		list_for_each_entry(cur, &dev_set->device_list, dev_set_list)
-			to_pci_core(cur)->needs_reset = false;
+			to_vfio_pci_core(cur)->needs_reset = false;
 	vfio_pci_dev_set_pm_put(dev_set);
 }
