@@ -25,18 +25,7 @@
 /* Host IRQs with a handler requested for one of the user's vectors. */
 static int requested(const char *bdf)
 {
-	char line[1024], tag[64];
-	int n = 0;
-	FILE *f = fopen("/proc/interrupts", "r");
-
-	if (!f)
-		return -1;
-	snprintf(tag, sizeof(tag), "(%s)", bdf);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "vfio-msix[") && strstr(line, tag))
-			n++;
-	fclose(f);
-	return n;
+	return irq_lines(bdf, "vfio-msix[");
 }
 
 static int bar0_w32(int device, uint32_t off, uint32_t v)

@@ -53,8 +53,8 @@ static inline int vfio_irqs_off(int device, uint32_t index)
 			     VFIO_IRQ_SET_ACTION_TRIGGER, 0, 0, NULL);
 }
 
-/* Lines of /proc/interrupts naming a vfio handler of @bdf. */
-static inline int vfio_handlers(const char *bdf)
+/* Lines of /proc/interrupts naming @bdf and holding @handler. */
+static inline int irq_lines(const char *bdf, const char *handler)
 {
 	char line[1024], tag[64];
 	int n = 0;
@@ -64,10 +64,16 @@ static inline int vfio_handlers(const char *bdf)
 		return -1;
 	snprintf(tag, sizeof(tag), "(%s)", bdf);
 	while (fgets(line, sizeof(line), f))
-		if (strstr(line, "vfio-") && strstr(line, tag))
+		if (strstr(line, handler) && strstr(line, tag))
 			n++;
 	fclose(f);
 	return n;
+}
+
+/* Lines of /proc/interrupts naming a vfio handler of @bdf. */
+static inline int vfio_handlers(const char *bdf)
+{
+	return irq_lines(bdf, "vfio-");
 }
 
 /* Wait up to @ms for an eventfd; return how many signals it counted. */
