@@ -50,20 +50,7 @@ TEST_F(irq, intx_trigger_and_unmask)
 	ASSERT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
 			      VFIO_IRQ_SET_DATA_EVENTFD |
 			      VFIO_IRQ_SET_ACTION_TRIGGER, 0, 1, &self->efd));
-	ASSERT_TRUE(edu_factorial_irq(&self->edu, 5));
-	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
-	EXPECT_EQ(120, edu_read32(&self->edu, EDU_FACTORIAL));
-	edu_ack(&self->edu);
-
-	/* The line stays masked until the user unmasks it. */
-	ASSERT_TRUE(edu_factorial_irq(&self->edu, 4));
-	EXPECT_EQ(0, wait_eventfd(self->efd, 300));
-	EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,
-			      VFIO_IRQ_SET_DATA_NONE |
-			      VFIO_IRQ_SET_ACTION_UNMASK, 0, 1, NULL));
-	EXPECT_LE(1, wait_eventfd(self->efd, 2000));
-	EXPECT_EQ(24, edu_read32(&self->edu, EDU_FACTORIAL));
-	edu_ack(&self->edu);
+	EXPECT_EQ(0, edu_intx_automask(&self->edu, self->efd));
 
 	/* Disable: count 0, no data. */
 	EXPECT_EQ(0, vfio_set_irqs(self->edu.u.device, VFIO_PCI_INTX_IRQ_INDEX,

@@ -8,6 +8,7 @@
 
 #include <time.h>
 
+#include "irqs.h"
 #include "vfio_test.h"
 
 #define EDU_ID			0x00	/* reads 0x010000ed */
@@ -91,6 +92,34 @@ static inline bool edu_factorial_irq(struct edu *edu, uint32_t n)
 static inline void edu_ack(struct edu *edu)
 {
 	edu_write32(edu, EDU_IRQ_ACK, edu_read32(edu, EDU_IRQ_STATUS));
+}
+
+/*
+ * INTx with @efd as its trigger: a factorial's interrupt reaches the
+ * eventfd, the line then stays masked (a second one does not arrive)
+ * until the user unmasks it. Returns 0, or the step that went wrong:
+ * 1 no interrupt, 2 wrong result, 3 an interrupt while masked, 4 UNMASK
+ * failed, 5 no interrupt after UNMASK, 6 wrong second result.
+ */
+static inline int edu_intx_automask(struct edu *edu, int efd)
+{
+	if (!edu_factorial_irq(edu, 5) || wait_eventfd(efd, 2000) < 1)
+		return 1;
+	if (edu_read32(edu, EDU_FACTORIAL) != 120)
+		return 2;
+	edu_ack(edu);
+	if (!edu_factorial_irq(edu, 4) || wait_eventfd(efd, 300) != 0)
+		return 3;
+	if (vfio_set_irqs(edu->u.device, VFIO_PCI_INTX_IRQ_INDEX,
+			  VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+			  0, 1, NULL))
+		return 4;
+	if (wait_eventfd(efd, 2000) < 1)
+		return 5;
+	if (edu_read32(edu, EDU_FACTORIAL) != 24)
+		return 6;
+	edu_ack(edu);
+	return 0;
 }
 
 /* Run one DMA and wait for the engine to finish (up to 5 s). */
