@@ -7,7 +7,9 @@ import argparse
 import importlib.util
 import os
 import shlex
+import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from . import deps, modsets
@@ -113,17 +115,36 @@ def cmd_exec(args: argparse.Namespace) -> int:
     return result.status
 
 
+def _count(least: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least `least`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not an integer") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}")
+        return value
+    return parse
+
+
 def cmd_bisect(args: argparse.Namespace) -> int:
     """0 good, 1 bad, 125 untestable (git bisect run): harness/bisect.py."""
     from . import bisect
     if args.install_judge is not None:
+        # Staged beside the installed judge, which a refused selection
+        # leaves as it was.
+        staged = bisect.judge_home(REPO).with_name(f"{bisect.JUDGE_DIR}.new")
         try:
-            script = bisect.install_judge(REPO, args.install_judge)
-            selected = bisect.check_selection(REPO, script.parent, args.vfio,
+            script = bisect.install_judge(REPO, args.install_judge, staged)
+            selected = bisect.check_selection(REPO, staged, args.vfio,
                                               args.pytest_args)
         except HarnessError as exc:
+            shutil.rmtree(staged, ignore_errors=True)
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        script = bisect.commit_judge(staged, REPO)
         line = [str(script), f"--vfio={args.vfio}",
                 f"--flavour={args.flavour}", f"--machine={args.machine}",
                 *args.pytest_args]
@@ -258,8 +279,10 @@ def parser() -> argparse.ArgumentParser:
 
     sp = add("fuzz", "the differential fuzzer: one seeded call sequence on "
              "our modules and on upstream's, compared call by call")
-    sp.add_argument("--seed", type=int, default=1)
-    sp.add_argument("--calls", type=int, default=2000)
+    sp.add_argument("--seed", type=_count(0), default=1,
+                    help="the sequence's seed (default: 1)")
+    sp.add_argument("--calls", type=_count(1), default=2000,
+                    help="calls per module set (default: 2000)")
     sp.add_argument("--all", action="store_true",
                     help="also list every differing call (for triage: "
                     "after the first, they may be its cascade)")

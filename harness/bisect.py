@@ -167,8 +167,9 @@ def judge_home(tree: Path) -> Path:
     return (tree / _git(tree, "rev-parse", "--git-path", JUDGE_DIR)).resolve()
 
 
-def install_judge(tree: Path, rev: str) -> Path:
-    """Copy harness/ and pyproject.toml of `rev` into `judge_home(tree)`.
+def install_judge(tree: Path, rev: str, home: Path | None = None) -> Path:
+    """Copy harness/ and pyproject.toml of `rev` into `home` (by default
+    `judge_home(tree)`), replacing what is there.
 
     Returns the judge script to give `git bisect run`. Raises HarnessError
     when `rev` is unknown, or when its harness does not import with the
@@ -183,7 +184,7 @@ def install_judge(tree: Path, rev: str) -> Path:
     except (OSError, subprocess.CalledProcessError) as exc:
         raise HarnessError(f"git archive {rev} harness pyproject.toml "
                            f"failed in {tree}: {exc}") from exc
-    home = judge_home(tree)
+    home = home or judge_home(tree)
     if home.exists():
         shutil.rmtree(home)
     home.mkdir(parents=True)
@@ -215,6 +216,16 @@ def install_judge(tree: Path, rev: str) -> Path:
     script.chmod(0o755)
     (home / "COMMIT").write_text(commit + "\n")
     return script
+
+
+def commit_judge(staged: Path, tree: Path) -> Path:
+    """Make the judge installed in `staged` the tree's judge, replacing the
+    one installed before; returns its script."""
+    home = judge_home(tree)
+    if home.exists():
+        shutil.rmtree(home)
+    staged.rename(home)
+    return home / JUDGE_SCRIPT
 
 
 def check_selection(tree: Path, home: Path, vfio: str,

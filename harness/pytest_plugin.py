@@ -38,6 +38,7 @@ from .programs import GUEST_TESTS, program_info
 from .reporting import ResultsReporter
 from .results import Row
 from .topology import DEFAULT_MACHINE
+from .topology import available as available_machines
 from .verdict import VERDICT_PROPERTY, Verdict, ktap_case
 from .world import World, build
 
@@ -111,6 +112,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    machine = config.getoption("--machine")
+    if machine is not None and machine not in available_machines():
+        raise pytest.UsageError(
+            f"--machine: no machine {machine!r}; available: "
+            f"{', '.join(available_machines())} (images/machines/*.toml)")
     config.stash[_STATE] = _State(config)
     if not hasattr(config, "workerinput"):
         reporter = ResultsReporter(config, config.stash[_STATE].accel)

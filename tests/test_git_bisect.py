@@ -65,6 +65,18 @@ def test_bisect_skips_what_it_cannot_judge_and_names_the_regression(
     assert run_line[:3] == ["git", "bisect", "run"], install.stdout
     assert Path(run_line[3]).parent == bisect.judge_home(tree)
 
+    # A mistyped selection is refused, and the judge installed stays.
+    judge_commit = (bisect.judge_home(tree) / "COMMIT").read_text()
+    refused = subprocess.run(
+        [sys.executable, "-m", "harness", "bisect", "--install-judge", "HEAD",
+         "tests/guest/no_such_program.c"],
+        cwd=tree, env=GIT_ENV, capture_output=True, text=True, check=False)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "matches no test" in refused.stderr
+    assert (bisect.judge_home(tree) / "COMMIT").read_text() == judge_commit
+    assert not bisect.judge_home(tree).with_name(
+        f"{bisect.JUDGE_DIR}.new").exists()
+
     main_c = "kernel/drivers/vfio/vfio_main.c"
     commit(tree, "harmless", main_c, lambda s: s + "/* harmless */\n")
     harness = commit(tree, "harness: broken", "harness/errors.py",
