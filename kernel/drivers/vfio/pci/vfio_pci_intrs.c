@@ -20,8 +20,10 @@
 /**
  * struct vfio_pci_irq_ctx - one interrupt the user listens to
  * @trigger: the user's eventfd, signalled by the interrupt; NULL for a
- *           vector with none (MSI/MSI-X); changed under the device's
- *           igate, read locklessly by INTx senders (see vfio_pci_intx_send())
+ *           vector with none. MSI/MSI-X: changed under the device's igate.
+ *           INTx: changed under igate and irqlock both, read under
+ *           irqlock and RCU, freed after a grace period (see
+ *           vfio_pci_intx_trigger())
  * @unmask: INTx only: eventfd whose signals unmask the line
  * @name: the name given to request_irq()
  * @masked: INTx only: the line is masked, by its handler or the user;
@@ -71,23 +73,40 @@ vfio_pci_memory_unlock_and_restore(struct vfio_pci_core_device *vdev, u16 cmd)
 /* ---- INTx ---- */
 
 /*
- * Signal the user, unless it disabled INTx in the command register.
- * Not under @irqlock: the unmask virqfd calls back with an eventfd's
- * lock held, so eventfds are never signalled with @irqlock held. The
- * trigger is read once; whoever replaces it waits for the handler and
- * the virqfd thread before dropping the old one.
+ * The trigger to signal, or NULL: none set, INTx not in use (being torn
+ * down), or disabled by the user in the command register. Called with
+ * @irqlock held, inside an RCU read-side section that lasts until the
+ * eventfd is signalled: the unmask virqfd takes @irqlock under an
+ * eventfd's wait queue lock, so the signal comes after @irqlock is
+ * dropped, and whoever replaces the trigger waits for a grace period
+ * before dropping its reference.
  */
-static void vfio_pci_intx_send(struct vfio_pci_core_device *vdev)
+static struct eventfd_ctx *
+vfio_pci_intx_trigger(struct vfio_pci_core_device *vdev)
 {
 	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
-	struct eventfd_ctx *trigger;
 
-	if (!vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) ||
+	lockdep_assert_held(&vdev->irqlock);
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "INTx trigger outside RCU");
+	if (!vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX) || !ctx ||
 	    vdev->virq_disabled)
-		return;
-	trigger = READ_ONCE(ctx->trigger);
+		return NULL;
+	return READ_ONCE(ctx->trigger);
+}
+
+/* Signal the user, unless it disabled INTx in the command register. */
+static void vfio_pci_intx_send(struct vfio_pci_core_device *vdev)
+{
+	struct eventfd_ctx *trigger;
+	unsigned long flags;
+
+	rcu_read_lock();
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	trigger = vfio_pci_intx_trigger(vdev);
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
 	if (trigger)
 		eventfd_signal(trigger);
+	rcu_read_unlock();
 }
 
 /* virqfd thread: the unmask found the line asserted; tell the user. */
@@ -176,10 +195,12 @@ void vfio_pci_intx_unmask(struct vfio_pci_core_device *vdev)
 static irqreturn_t vfio_pci_intx_handler(int irq, void *dev_id)
 {
 	struct vfio_pci_core_device *vdev = dev_id;
+	struct eventfd_ctx *trigger = NULL;
 	struct vfio_pci_irq_ctx *ctx;
 	irqreturn_t ret = IRQ_NONE;
 	unsigned long flags;
 
+	rcu_read_lock();
 	spin_lock_irqsave(&vdev->irqlock, flags);
 	ctx = vdev->irq_ctx;
 	if (!ctx) {
@@ -192,10 +213,13 @@ static irqreturn_t vfio_pci_intx_handler(int irq, void *dev_id)
 		ctx->masked = true;
 		ret = IRQ_HANDLED;
 	}
+	if (ret == IRQ_HANDLED)
+		trigger = vfio_pci_intx_trigger(vdev);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 
-	if (ret == IRQ_HANDLED)
-		vfio_pci_intx_send(vdev);
+	if (trigger)
+		eventfd_signal(trigger);
+	rcu_read_unlock();
 	return ret;
 }
 
@@ -267,18 +291,23 @@ err_free_ctx:
 	return ret;
 }
 
-/* Replace the INTx eventfd; takes the reference of @trigger. */
+/*
+ * Replace the INTx eventfd; takes the reference of @trigger. Senders
+ * that read the old one are done after a grace period.
+ */
 static void vfio_pci_intx_set_trigger(struct vfio_pci_core_device *vdev,
 				      struct eventfd_ctx *trigger)
 {
 	struct vfio_pci_irq_ctx *ctx = vdev->irq_ctx;
-	struct eventfd_ctx *old = ctx->trigger;
+	struct eventfd_ctx *old;
+	unsigned long flags;
 
+	spin_lock_irqsave(&vdev->irqlock, flags);
+	old = ctx->trigger;
 	WRITE_ONCE(ctx->trigger, trigger);
+	spin_unlock_irqrestore(&vdev->irqlock, flags);
 	if (old) {
-		/* Senders still holding the old one are done after these. */
-		synchronize_irq(vdev->pdev->irq);
-		vfio_virqfd_flush_thread(&ctx->unmask);
+		synchronize_rcu();
 		eventfd_ctx_put(old);
 	}
 }
@@ -296,8 +325,11 @@ static void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
 	 */
 	vfio_pci_intx_publish(vdev, NULL);
 	free_irq(pdev->irq, vdev);
-	if (ctx->trigger)
+	if (ctx->trigger) {
+		/* A config write's sender may still hold it. */
+		synchronize_rcu();
 		eventfd_ctx_put(ctx->trigger);
+	}
 	kfree(ctx->name);
 	kfree(ctx);
 }
