@@ -32,6 +32,13 @@ class Boot:
     qmp_socket: Path | None = None
     interactive: bool = False
     extra_append: tuple[str, ...] = ()
+    icount: bool = False
+    """TCG only: `-icount shift=0,sleep=off`, the guest clock counts
+    executed instructions (one per ns), so guest-timed work measures the
+    same however loaded the host is (QEMU's docs/devel/tcg-icount.rst)."""
+
+
+ICOUNT = "shift=0,sleep=off"
 
 
 def kernel_append(topology: Topology, boot: Boot) -> str:
@@ -57,6 +64,10 @@ def command(topology: Topology, boot: Boot) -> list[str]:
            "-machine", ",".join(machine), "-accel", boot.accel,
            "-cpu", "max", "-m", boot.memory, "-smp", str(boot.cpus),
            "-no-reboot"]
+    if boot.icount:
+        if boot.accel != "tcg":
+            raise ValueError(f"-icount needs TCG, not {boot.accel}")
+        cmd += ["-icount", ICOUNT]
     if topology.firmware == "qboot" and QBOOT.exists():
         cmd += ["-bios", str(QBOOT)]
     for g in topology.globals:

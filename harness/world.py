@@ -40,12 +40,15 @@ FLAVOUR_APPEND: dict[str, tuple[str, ...]] = {
 def boot_config(kernel: Kernel, image: Path, accel: str, *,
                 console_log: Path | None = None,
                 qmp_socket: Path | None = None, interactive: bool = False,
-                append: tuple[str, ...] = ()) -> qemu.Boot:
+                append: tuple[str, ...] = (), memory: str | None = None,
+                icount: bool = False) -> qemu.Boot:
     """The one place a QEMU run's settings (besides its topology) are made."""
     append = FLAVOUR_APPEND.get(kernel.layout.flavour, ()) + append
-    return qemu.Boot(kernel=kernel.bzimage, initrd=image, accel=accel,
+    boot = qemu.Boot(kernel=kernel.bzimage, initrd=image, accel=accel,
                      console_log=console_log, qmp_socket=qmp_socket,
-                     interactive=interactive, extra_append=append)
+                     interactive=interactive, extra_append=append,
+                     icount=icount)
+    return replace(boot, memory=memory) if memory else boot
 
 
 @dataclass
@@ -58,16 +61,19 @@ class World:
     accel: str
 
     def guest(self, name: str, machine: str = DEFAULT_MACHINE,
-              append: tuple[str, ...] = (), image: Path | None = None
-              ) -> Guest:
-        """A guest (not yet started) whose console goes to results/."""
+              append: tuple[str, ...] = (), image: Path | None = None,
+              memory: str | None = None, icount: bool = False) -> Guest:
+        """A guest (not yet started) whose console goes to results/.
+
+        @memory is QEMU's -m (default qemu.Boot's); @icount see qemu.Boot.
+        """
         logdir = results_dir() / "console"
         logdir.mkdir(parents=True, exist_ok=True)
         boot = boot_config(self.kernel, image or self.image, self.accel,
                            console_log=logdir / f"{name}.log",
                            qmp_socket=Path(tempfile.gettempdir()) /
                            f"vfio-harness-{os.getpid()}-{name}.qmp",
-                           append=append)
+                           append=append, memory=memory, icount=icount)
         return Guest(load(machine), boot)
 
     def interactive(self, append: tuple[str, ...] = ()) -> qemu.Boot:
