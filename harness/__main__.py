@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import deps, modsets
 from .errors import HarnessError
-from .paths import REPO, results_dir
+from .paths import FRAGMENTS, REPO, results_dir
 from .progress import note
 from .topology import DEFAULT_MACHINE, available
 
@@ -219,7 +219,7 @@ def parser() -> argparse.ArgumentParser:
     def add(name: str, help: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help, description=help)
         sp.add_argument("--flavour", default="default",
-                        choices=("default", "debug"),
+                        choices=tuple(FRAGMENTS),
                         help="guest kernel flavour (debug: lockdep, KASAN, "
                         "kmemleak, DEBUG_ATOMIC_SLEEP)")
         sp.add_argument("--machine", default=DEFAULT_MACHINE,

@@ -32,6 +32,7 @@ SOURCE_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
 FRAGMENTS = {
     "default": ["kernel.config"],
     "debug": ["kernel.config", "debug.config"],
+    "profile": ["kernel.config", "profile.config"],
 }
 """The config fragments of each guest kernel flavour, under images/."""
 

@@ -32,7 +32,7 @@ import pytest
 from . import features, guestfs, kmemleak, ktap, modsets, splat
 from .errors import GuestSplat, HarnessError
 from .guest import Guest, tail
-from .paths import results_dir
+from .paths import FRAGMENTS, results_dir
 from .pool import GuestPool
 from .programs import GUEST_TESTS, program_info
 from .reporting import ResultsReporter
@@ -97,7 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run every guest test on this machine "
                     "(images/machines/NAME.toml) instead of its own")
     group.addoption("--kernel-flavour", default="default",
-                    choices=("default", "debug"),
+                    choices=tuple(FRAGMENTS),
                     help="guest kernel flavour; debug adds lockdep, KASAN, "
                     "kmemleak, DEBUG_ATOMIC_SLEEP")
     group.addoption("--kmemleak", choices=("auto", "on", "off"),
