@@ -494,6 +494,116 @@ TEST_F_TIMEOUT(race, set_irqs_vs_device_close, 120)
 	all_back(_metadata, &self->base);
 }
 
+/* --- INTx disable in the command register against INTx teardown ------- */
+
+/* Turn INTx on and off, a new trigger each time, with an unmask eventfd. */
+static void *intx_switcher(void *arg)
+{
+	struct irq_race *x = arg;
+	struct race *r = &x->r;
+	const uint32_t trig = VFIO_IRQ_SET_DATA_EVENTFD |
+			      VFIO_IRQ_SET_ACTION_TRIGGER;
+	int fd = atomic_load(&r->fd);
+	unsigned int i;
+
+	for (i = 0; !atomic_load(&r->stop); i++) {
+		account(r, vfio_set_irqs(fd, VFIO_PCI_INTX_IRQ_INDEX, trig, 0,
+					 1, &x->efd[i % 2 ? 0 : 2]));
+		if (i % 3 == 0)
+			account(r, vfio_set_irqs(fd, VFIO_PCI_INTX_IRQ_INDEX,
+						 VFIO_IRQ_SET_DATA_EVENTFD |
+						 VFIO_IRQ_SET_ACTION_UNMASK,
+						 0, 1, &x->efd[1]));
+		if (i % 2)
+			account(r, vfio_set_irqs(fd, VFIO_PCI_INTX_IRQ_INDEX,
+						 VFIO_IRQ_SET_DATA_NONE |
+						 VFIO_IRQ_SET_ACTION_TRIGGER,
+						 0, 0, NULL));
+	}
+	return NULL;
+}
+
+/* Set and clear INTx disable in the command register; clearing unmasks. */
+static void *intx_commander(void *arg)
+{
+	struct irq_race *x = arg;
+	int fd = atomic_load(&x->r.fd);
+	long long config = vfio_region_offset(fd,
+					      VFIO_PCI_CONFIG_REGION_INDEX);
+	uint16_t cmd[2] = { MEM_MASTER | PCI_COMMAND_INTX_DISABLE,
+			    MEM_MASTER };
+	unsigned int i;
+
+	for (i = 0; config >= 0 && !atomic_load(&x->r.stop); i++)
+		account(&x->r, pwrite(fd, &cmd[i % 2], 2, config +
+				      PCI_COMMAND) == 2 ? 0 : errno);
+	return NULL;
+}
+
+/*
+ * Unmask through the eventfd and raise edu's interrupt, left asserted
+ * every other time until the next round's raise.
+ */
+static void *intx_raiser(void *arg)
+{
+	struct irq_race *x = arg;
+	int fd = atomic_load(&x->r.fd);
+	uint64_t drain, one = 1;
+	uint32_t raise = 1;
+	unsigned int i;
+
+	for (i = 0; !atomic_load(&x->r.stop); i++) {
+		if (write(x->efd[1], &one, 8) != 8)
+			break;
+		pwrite(fd, &raise, 4, x->r.edu.bar0 + EDU_IRQ_RAISE);
+		if (i % 2)
+			pwrite(fd, &raise, 4, x->r.edu.bar0 + EDU_IRQ_ACK);
+		if (read(x->efd[i % 2 ? 0 : 2], &drain, 8) < 0 &&
+		    errno != EAGAIN)
+			break;
+	}
+	pwrite(fd, &raise, 4, x->r.edu.bar0 + EDU_IRQ_ACK);
+	return NULL;
+}
+
+/*
+ * One thread turns INTx on and off (new trigger, unmask eventfd, off)
+ * while another sets and clears INTx disable in the command register,
+ * whose clearing unmasks the line and signals the trigger if it is
+ * still asserted, and a third keeps edu's interrupt asserted half the
+ * time. The signal from a command write must never reach a trigger or
+ * an INTx context being torn down. SET_IRQS may find INTx off (EINVAL:
+ * unmask) or on already (EINVAL: a second trigger enable is a swap, so
+ * not that; the unmask eventfd of a torn-down INTx); nothing else fails.
+ */
+TEST_F_TIMEOUT(race, intx_command_vs_teardown, 120)
+{
+	struct irq_race x = { 0 };
+	long end = now_ms() + RACE_MS;
+	pthread_t t[3];
+	int i;
+
+	ASSERT_EQ(0, edu_open(&self->r.edu));
+	x.r.edu = self->r.edu;
+	for (i = 0; i < 3; i++)
+		x.efd[i] = eventfd(0, EFD_NONBLOCK);
+	ASSERT_EQ(0, edu_command_set(&self->r.edu, MEM_MASTER));
+	atomic_store(&x.r.fd, self->r.edu.u.device);
+	start_threads(t, 1, intx_switcher, &x.r);
+	start_threads(t + 1, 1, intx_commander, &x.r);
+	start_threads(t + 2, 1, intx_raiser, &x.r);
+	while (now_ms() < end)
+		msleep(50);
+	ASSERT_TRUE(stop_threads(t, 3, &x.r));
+	TH_LOG("%lu calls succeeded", atomic_load(&x.r.ok));
+	EXPECT_LT(0UL, atomic_load(&x.r.ok));
+	EXPECT_STREQ("", unexpected(atomic_load(&x.r.errnos), BIT(EINVAL)));
+	vfio_user_close(&self->r.edu.u);
+	for (i = 0; i < 3; i++)
+		close(x.efd[i]);
+	all_back(_metadata, &self->base);
+}
+
 /* --- BAR faults against DEVICE_RESET and memory decode ----------------- */
 
 static __thread sigjmp_buf bus_jmp;
@@ -681,15 +791,26 @@ static void *rebinder(void *arg)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/vfio-pci/unbind");
 	for (i = 0; !atomic_load(&b->r.stop); i++) {
+		unsigned long opened = atomic_load(&b->opened);
+		long until = now_ms() + 10000;
+
 		if (!sysfs_write(path, b->r.bdf))
 			atomic_fetch_add(&b->unbound, 1);
 		msleep(i % 7);
 		sysfs_write("/sys/bus/pci/drivers_probe", b->r.bdf);
 		/*
-		 * Bound for up to 100 ms, and now and then for 1.5 s: time
-		 * for a slow kernel (the debug one) to open it.
+		 * Bound for up to 100 ms; every fourth time until the openers
+		 * got a device file (10 s at most): a slow kernel (debug, TCG
+		 * on a loaded host) needs longer than any fixed window to set
+		 * up a group and open the device, and the race is only a race
+		 * if both sides make progress.
 		 */
-		msleep(i % 8 == 7 ? 1500 : 10 * (i % 11));
+		if (i % 4 == 3)
+			while (atomic_load(&b->opened) == opened &&
+			       !atomic_load(&b->r.stop) && now_ms() < until)
+				msleep(10);
+		else
+			msleep(10 * (i % 11));
 	}
 	return NULL;
 }
