@@ -5,6 +5,7 @@
 #ifndef __VFIO_PCI_PRIV_H__
 #define __VFIO_PCI_PRIV_H__
 
+#include <linux/unaligned.h>
 #include <linux/vfio_pci_core.h>
 
 #ifndef VFIO_CLEAN_ROOM_API
@@ -114,6 +115,27 @@ static inline bool vfio_pci_in_d3(struct pci_dev *pdev)
 	       vfio_pci_d_level(PCI_D3hot);
 }
 
+/**
+ * vfio_pci_memory_enabled - may the user's accesses reach memory BARs?
+ * @vdev: the device
+ *
+ * Every memory BAR read() and write() asks, so it is inline and reads the
+ * virtual command register in one load.
+ *
+ * Context: the caller holds @vdev->memory_lock.
+ * Return: true when the virtual command register enables memory decode
+ * and the function is powered.
+ */
+static inline bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 cmd = get_unaligned_le16(vdev->vconfig + PCI_COMMAND);
+
+	lockdep_assert_held(&vdev->memory_lock);
+	return !vfio_pci_in_d3(pdev) &&
+	       (pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
+}
+
 /* vfio_pci_core.c */
 int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 			     pci_power_t state);
@@ -124,7 +146,6 @@ void vfio_pci_config_free(struct vfio_pci_core_device *vdev);
 ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 			   char __user *buf, size_t count, loff_t *ppos,
 			   bool iswrite);
-bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_intrs.c */
 bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);

@@ -88,36 +88,163 @@ void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev)
 	}
 }
 
-/* One bus access of @width bytes; @data is in device byte order. */
-static void vfio_pci_io_access(void __iomem *addr, int width, bool iswrite,
-			       u8 *data)
+/*
+ * Bracket one register access: with @test_mem, only while the user has
+ * memory decode enabled, under memory_lock.
+ */
+static __always_inline int io_begin(struct vfio_pci_core_device *vdev,
+				    bool test_mem)
+{
+	if (!test_mem)
+		return 0;
+	down_read(&vdev->memory_lock);
+	if (!vfio_pci_memory_enabled(vdev)) {
+		up_read(&vdev->memory_lock);
+		return -EIO;
+	}
+	return 0;
+}
+
+static __always_inline void io_end(struct vfio_pci_core_device *vdev,
+				   bool test_mem)
+{
+	if (test_mem)
+		up_read(&vdev->memory_lock);
+}
+
+/*
+ * The user's side of one access of @width (1, 2, 4 or 8) bytes, in device
+ * (little-endian) byte order. A register access is one fixed-size
+ * get_user() or put_user(), a few instructions where copy_from_user() is
+ * a call into the generic copy; a buffer not aligned for it (which some
+ * architectures cannot load from directly) takes the generic copy, into
+ * or out of the low bytes of a little-endian word.
+ */
+static int vfio_pci_get_user(u64 *val, const char __user *ubuf, int width)
+{
+	if (!IS_ALIGNED((unsigned long)ubuf, width)) {
+		__le64 raw = 0;
+
+		if (copy_from_user(&raw, ubuf, width))
+			return -EFAULT;
+		*val = le64_to_cpu(raw);
+		return 0;
+	}
+	switch (width) {
+	case 8: {
+		__le64 v;
+
+		if (get_user(v, (const __le64 __user *)ubuf))
+			return -EFAULT;
+		*val = le64_to_cpu(v);
+		break;
+	}
+	case 4: {
+		__le32 v;
+
+		if (get_user(v, (const __le32 __user *)ubuf))
+			return -EFAULT;
+		*val = le32_to_cpu(v);
+		break;
+	}
+	case 2: {
+		__le16 v;
+
+		if (get_user(v, (const __le16 __user *)ubuf))
+			return -EFAULT;
+		*val = le16_to_cpu(v);
+		break;
+	}
+	default: {
+		u8 v;
+
+		if (get_user(v, (const u8 __user *)ubuf))
+			return -EFAULT;
+		*val = v;
+		break;
+	}
+	}
+	return 0;
+}
+
+static int vfio_pci_put_user(u64 val, char __user *ubuf, int width)
+{
+	int ret;
+
+	if (!IS_ALIGNED((unsigned long)ubuf, width)) {
+		__le64 raw = cpu_to_le64(val);
+
+		return copy_to_user(ubuf, &raw, width) ? -EFAULT : 0;
+	}
+	switch (width) {
+	case 8:
+		ret = put_user(cpu_to_le64(val), (__le64 __user *)ubuf);
+		break;
+	case 4:
+		ret = put_user(cpu_to_le32(val), (__le32 __user *)ubuf);
+		break;
+	case 2:
+		ret = put_user(cpu_to_le16(val), (__le16 __user *)ubuf);
+		break;
+	default:
+		ret = put_user((u8)val, (u8 __user *)ubuf);
+		break;
+	}
+	return ret ? -EFAULT : 0;
+}
+
+/* One bus access of @width bytes; @val is in CPU byte order. */
+static u64 vfio_pci_io_access(void __iomem *addr, int width, bool iswrite,
+			      u64 val)
 {
 	switch (width) {
 	case 8:
-		if (iswrite)
-			iowrite64(le64_to_cpu(*(__le64 *)data), addr);
-		else
-			*(__le64 *)data = cpu_to_le64(ioread64(addr));
+		if (!iswrite)
+			return ioread64(addr);
+		iowrite64(val, addr);
 		break;
 	case 4:
-		if (iswrite)
-			iowrite32(le32_to_cpu(*(__le32 *)data), addr);
-		else
-			*(__le32 *)data = cpu_to_le32(ioread32(addr));
+		if (!iswrite)
+			return ioread32(addr);
+		iowrite32(val, addr);
 		break;
 	case 2:
-		if (iswrite)
-			iowrite16(le16_to_cpu(*(__le16 *)data), addr);
-		else
-			*(__le16 *)data = cpu_to_le16(ioread16(addr));
+		if (!iswrite)
+			return ioread16(addr);
+		iowrite16(val, addr);
 		break;
 	default:
-		if (iswrite)
-			iowrite8(*data, addr);
-		else
-			*data = ioread8(addr);
+		if (!iswrite)
+			return ioread8(addr);
+		iowrite8(val, addr);
 		break;
 	}
+	return 0;
+}
+
+/*
+ * One access of @width bytes at @addr, between the device and the user's
+ * buffer at @ubuf: the user copy outside memory_lock, the bus access
+ * inside it (with @test_mem).
+ */
+static int vfio_pci_user_io(struct vfio_pci_core_device *vdev, bool test_mem,
+			    void __iomem *addr, int width, bool iswrite,
+			    char __user *ubuf)
+{
+	u64 val = 0;
+	int ret;
+
+	if (iswrite) {
+		ret = vfio_pci_get_user(&val, ubuf, width);
+		if (ret)
+			return ret;
+	}
+	ret = io_begin(vdev, test_mem);
+	if (ret)
+		return ret;
+	val = vfio_pci_io_access(addr, width, iswrite, val);
+	io_end(vdev, test_mem);
+	return iswrite ? 0 : vfio_pci_put_user(val, ubuf, width);
 }
 
 /**
@@ -150,10 +277,10 @@ ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
 			       enum vfio_pci_io_width max_width)
 {
 	size_t done = 0;
+	int ret;
 
 	while (done < count) {
 		size_t left = count - done;
-		u8 data[8];
 		int width;
 
 		if (off >= x_start && off < x_end) {
@@ -179,22 +306,10 @@ ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
 		else
 			width = 1;
 
-		if (iswrite && copy_from_user(data, buf + done, width))
-			return -EFAULT;
-
-		if (test_mem) {
-			down_read(&vdev->memory_lock);
-			if (!vfio_pci_memory_enabled(vdev)) {
-				up_read(&vdev->memory_lock);
-				return -EIO;
-			}
-		}
-		vfio_pci_io_access(io + off, width, iswrite, data);
-		if (test_mem)
-			up_read(&vdev->memory_lock);
-
-		if (!iswrite && copy_to_user(buf + done, data, width))
-			return -EFAULT;
+		ret = vfio_pci_user_io(vdev, test_mem, io + off, width, iswrite,
+				       buf + done);
+		if (ret)
+			return ret;
 next:
 		done += width;
 		off += width;
@@ -202,28 +317,6 @@ next:
 	return done;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_do_io_rw);
-
-/*
- * Bracket one register access of a variant driver: with @test_mem, only
- * while the user has memory decode enabled, under memory_lock.
- */
-static int io_begin(struct vfio_pci_core_device *vdev, bool test_mem)
-{
-	if (!test_mem)
-		return 0;
-	down_read(&vdev->memory_lock);
-	if (!vfio_pci_memory_enabled(vdev)) {
-		up_read(&vdev->memory_lock);
-		return -EIO;
-	}
-	return 0;
-}
-
-static void io_end(struct vfio_pci_core_device *vdev, bool test_mem)
-{
-	if (test_mem)
-		up_read(&vdev->memory_lock);
-}
 
 /**
  * vfio_pci_core_iowrite8 - write a 8-bit register of a BAR
