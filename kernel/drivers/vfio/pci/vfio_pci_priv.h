@@ -60,7 +60,8 @@
  *                       memory_lock is dropped
  *   BAR read/write      memory_lock: write on the BAR's first use (to map
  *                       it), read around each access, with the user copies
- *                       outside it
+ *                       outside it; an access that finds pm_runtime_engaged
+ *                       under it drops it before the wake (runtime PM)
  *   ROM info            memory_lock (write), to probe the ROM
  *   mmap()              mmap lock (write) > memory_lock (write, first use)
  *   mmap fault          mmap lock (read) > memory_lock (read)
@@ -81,7 +82,11 @@
  *                       so a synchronous wake (pm_runtime_resume_and_get())
  *                       comes before memory_lock, never under it: read()
  *                       and write() wake before config_lock, hot reset
- *                       wakes each member before taking the memory_locks
+ *                       wakes each member before taking the memory_locks.
+ *                       A BAR read() or write() of an open function the
+ *                       user did not let go (!pm_runtime_engaged, seen
+ *                       under memory_lock) does not wake it: the open's
+ *                       reference holds it awake
  *   low power           LOW_POWER_ENTRY: memory_lock (write, zapping);
  *                       EXIT and close: memory_lock (write), dropped
  *                       before the wake
@@ -157,7 +162,7 @@ void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_rdwr.c */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
-			size_t count, loff_t *ppos, bool iswrite);
+			size_t count, loff_t *ppos, bool iswrite, bool awake);
 void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_mmap.c */

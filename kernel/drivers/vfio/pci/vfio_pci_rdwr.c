@@ -11,6 +11,7 @@
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/uaccess.h>
 #include <linux/vgaarb.h>
 
@@ -89,26 +90,51 @@ void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev)
 }
 
 /*
- * Bracket one register access: with @test_mem, only while the user has
- * memory decode enabled, under memory_lock.
+ * Enter the section around one BAR access.
+ *
+ * With @test_mem, only while the user has memory decode enabled, under
+ * memory_lock. @woke is NULL when the caller woke the function and holds
+ * it awake; otherwise it says whether this read() or write() has woken
+ * it. Until it has, the function is accessed only while the open's
+ * runtime PM reference holds it awake, which memory_lock keeps true
+ * (pm_runtime_engaged changes under it held for writing): if the user
+ * let the function go to low power, the lock is dropped (the resume
+ * callback takes it), the function woken and *@woke set, for the caller
+ * to give the reference back when the transfer is done.
+ *
+ * Return: 1 with memory_lock held for reading, 0 without it, or -EIO.
  */
 static __always_inline int io_begin(struct vfio_pci_core_device *vdev,
-				    bool test_mem)
+				    bool test_mem, bool *woke)
 {
-	if (!test_mem)
+	bool check_pm = woke && !*woke;
+
+	if (!test_mem && !check_pm)
 		return 0;
 	down_read(&vdev->memory_lock);
-	if (!vfio_pci_memory_enabled(vdev)) {
+	if (check_pm && vdev->pm_runtime_engaged) {
+		up_read(&vdev->memory_lock);
+		if (pm_runtime_resume_and_get(&vdev->pdev->dev)) {
+			pci_info_ratelimited(vdev->pdev,
+					     "runtime resume failed\n");
+			return -EIO;
+		}
+		*woke = true;
+		if (!test_mem)
+			return 0;
+		down_read(&vdev->memory_lock);
+	}
+	if (test_mem && !vfio_pci_memory_enabled(vdev)) {
 		up_read(&vdev->memory_lock);
 		return -EIO;
 	}
-	return 0;
+	return 1;
 }
 
 static __always_inline void io_end(struct vfio_pci_core_device *vdev,
-				   bool test_mem)
+				   int locked)
 {
-	if (test_mem)
+	if (locked)
 		up_read(&vdev->memory_lock);
 }
 
@@ -225,56 +251,35 @@ static u64 vfio_pci_io_access(void __iomem *addr, int width, bool iswrite,
 /*
  * One access of @width bytes at @addr, between the device and the user's
  * buffer at @ubuf: the user copy outside memory_lock, the bus access
- * inside it (with @test_mem).
+ * inside it where io_begin() takes it.
  */
 static int vfio_pci_user_io(struct vfio_pci_core_device *vdev, bool test_mem,
-			    void __iomem *addr, int width, bool iswrite,
-			    char __user *ubuf)
+			    bool *woke, void __iomem *addr, int width,
+			    bool iswrite, char __user *ubuf)
 {
 	u64 val = 0;
-	int ret;
+	int locked;
 
 	if (iswrite) {
-		ret = vfio_pci_get_user(&val, ubuf, width);
+		int ret = vfio_pci_get_user(&val, ubuf, width);
+
 		if (ret)
 			return ret;
 	}
-	ret = io_begin(vdev, test_mem);
-	if (ret)
-		return ret;
+	locked = io_begin(vdev, test_mem, woke);
+	if (locked < 0)
+		return locked;
 	val = vfio_pci_io_access(addr, width, iswrite, val);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return iswrite ? 0 : vfio_pci_put_user(val, ubuf, width);
 }
 
-/**
- * vfio_pci_core_do_io_rw - copy between a user buffer and device memory
- * @vdev: the device, open
- * @test_mem: check, under memory_lock before each access, that the user
- *            left memory decode enabled; fail with -EIO otherwise
- * @io: the kernel mapping of the BAR (or ROM) to access
- * @buf: the user's buffer
- * @off: the offset in @io of the first byte
- * @count: bytes to transfer
- * @x_start: start of a range of @io excluded from the transfer
- * @x_end: its end (exclusive); @x_start == @x_end excludes nothing.
- *         Reads of excluded bytes return 0xff, writes to them are dropped
- *         (the MSI-X table, which the host owns, or a ROM's tail past its
- *         image).
- * @iswrite: write to the device, rather than read from it
- * @max_width: the widest bus access to use
- *
- * The transfer is cut into the widest naturally aligned accesses that
- * fit, up to @max_width bytes; data in @buf is in the device's (little
- * endian) byte order.
- *
- * Return: @count, or -EFAULT, or -EIO (see @test_mem).
- */
-ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
-			       bool test_mem, void __iomem *io,
-			       char __user *buf, loff_t off, size_t count,
-			       size_t x_start, size_t x_end, bool iswrite,
-			       enum vfio_pci_io_width max_width)
+/* vfio_pci_core_do_io_rw(), for a caller that may not have woken @vdev. */
+static ssize_t vfio_pci_do_io_rw(struct vfio_pci_core_device *vdev,
+				 bool test_mem, bool *woke, void __iomem *io,
+				 char __user *buf, loff_t off, size_t count,
+				 size_t x_start, size_t x_end, bool iswrite,
+				 enum vfio_pci_io_width max_width)
 {
 	size_t done = 0;
 	int ret;
@@ -306,8 +311,8 @@ ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
 		else
 			width = 1;
 
-		ret = vfio_pci_user_io(vdev, test_mem, io + off, width, iswrite,
-				       buf + done);
+		ret = vfio_pci_user_io(vdev, test_mem, woke, io + off, width,
+				       iswrite, buf + done);
 		if (ret)
 			return ret;
 next:
@@ -315,6 +320,39 @@ next:
 		off += width;
 	}
 	return done;
+}
+
+/**
+ * vfio_pci_core_do_io_rw - copy between a user buffer and device memory
+ * @vdev: the device, open
+ * @test_mem: check, under memory_lock before each access, that the user
+ *            left memory decode enabled; fail with -EIO otherwise
+ * @io: the kernel mapping of the BAR (or ROM) to access
+ * @buf: the user's buffer
+ * @off: the offset in @io of the first byte
+ * @count: bytes to transfer
+ * @x_start: start of a range of @io excluded from the transfer
+ * @x_end: its end (exclusive); @x_start == @x_end excludes nothing.
+ *         Reads of excluded bytes return 0xff, writes to them are dropped
+ *         (the MSI-X table, which the host owns, or a ROM's tail past its
+ *         image).
+ * @iswrite: write to the device, rather than read from it
+ * @max_width: the widest bus access to use
+ *
+ * The transfer is cut into the widest naturally aligned accesses that
+ * fit, up to @max_width bytes; data in @buf is in the device's (little
+ * endian) byte order.
+ *
+ * Return: @count, or -EFAULT, or -EIO (see @test_mem).
+ */
+ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
+			       bool test_mem, void __iomem *io,
+			       char __user *buf, loff_t off, size_t count,
+			       size_t x_start, size_t x_end, bool iswrite,
+			       enum vfio_pci_io_width max_width)
+{
+	return vfio_pci_do_io_rw(vdev, test_mem, NULL, io, buf, off, count,
+				 x_start, x_end, iswrite, max_width);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_do_io_rw);
 
@@ -330,12 +368,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_do_io_rw);
 int vfio_pci_core_iowrite8(struct vfio_pci_core_device *vdev, bool test_mem,
 			   u8 val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	iowrite8(val, io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite8);
@@ -352,12 +390,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite8);
 int vfio_pci_core_ioread8(struct vfio_pci_core_device *vdev, bool test_mem,
 			  u8 *val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	*val = ioread8(io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioread8);
@@ -374,12 +412,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_ioread8);
 int vfio_pci_core_iowrite16(struct vfio_pci_core_device *vdev, bool test_mem,
 			    u16 val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	iowrite16(val, io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite16);
@@ -396,12 +434,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite16);
 int vfio_pci_core_ioread16(struct vfio_pci_core_device *vdev, bool test_mem,
 			   u16 *val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	*val = ioread16(io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioread16);
@@ -418,12 +456,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_ioread16);
 int vfio_pci_core_iowrite32(struct vfio_pci_core_device *vdev, bool test_mem,
 			    u32 val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	iowrite32(val, io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite32);
@@ -440,12 +478,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite32);
 int vfio_pci_core_ioread32(struct vfio_pci_core_device *vdev, bool test_mem,
 			   u32 *val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	*val = ioread32(io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioread32);
@@ -463,12 +501,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_ioread32);
 int vfio_pci_core_iowrite64(struct vfio_pci_core_device *vdev, bool test_mem,
 			    u64 val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	iowrite64(val, io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite64);
@@ -485,12 +523,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite64);
 int vfio_pci_core_ioread64(struct vfio_pci_core_device *vdev, bool test_mem,
 			   u64 *val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	*val = ioread64(io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioread64);
@@ -534,13 +572,15 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_range_intersect_range);
  * @count: bytes to transfer; cut short at the end of the region
  * @ppos: the file offset; advanced by the bytes transferred
  * @iswrite: write, rather than read
+ * @awake: the caller woke the function and holds it awake; else (BARs
+ *         only) it is woken here if the user let it go to low power
  *
  * Return: the bytes transferred, -EINVAL for a BAR the host did not
  * assign or an offset past its end, -EIO while the user has memory
  * decode disabled, or another -errno.
  */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
-			size_t count, loff_t *ppos, bool iswrite)
+			size_t count, loff_t *ppos, bool iswrite, bool awake)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	int bar = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
@@ -548,6 +588,7 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 	bool test_mem = pci_resource_flags(pdev, bar) & IORESOURCE_MEM;
 	size_t x_start = 0, x_end = 0;
 	resource_size_t end;
+	bool woke = false;
 	void __iomem *io;
 	size_t rom_size;
 	ssize_t done;
@@ -565,6 +606,7 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 	count = min_t(size_t, count, end - off);
 
 	if (bar == PCI_ROM_RESOURCE) {
+		/* Only @awake: pci_map_rom() writes the ROM BAR. */
 		io = pci_map_rom(pdev, &rom_size);
 		if (!io)
 			return -ENOMEM;
@@ -581,10 +623,12 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			x_start = vdev->msix_offset;
 			x_end = vdev->msix_offset + vdev->msix_size;
 		}
-		done = vfio_pci_core_do_io_rw(vdev, test_mem,
-					      vdev->barmap[bar], buf, off,
-					      count, x_start, x_end, iswrite,
-					      BAR_MAX_WIDTH);
+		done = vfio_pci_do_io_rw(vdev, test_mem, awake ? NULL : &woke,
+					 vdev->barmap[bar], buf, off, count,
+					 x_start, x_end, iswrite,
+					 BAR_MAX_WIDTH);
+		if (woke)
+			pm_runtime_put(&pdev->dev);
 	}
 
 	if (done >= 0)
