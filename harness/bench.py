@@ -235,7 +235,21 @@ PCI_CASES = [("irq_roundtrip", "interrupt round trip (MSI, poll, ack)", "us"),
              ("pread32", "BAR0 read32, pread", "ns"),
              ("mmap_read32", "BAR0 read32, mmap", "ns"),
              ("pwrite32", "BAR0 write32, pwrite", "ns"),
-             ("mmap_write32", "BAR0 write32, mmap", "ns")]
+             ("mmap_write32", "BAR0 write32, mmap", "ns"),
+             ("pread8", "BAR0 read8, pread", "ns"),
+             ("pread16", "BAR0 read16, pread", "ns"),
+             ("pread64", "BAR0 read64, pread", "ns"),
+             ("pwrite8", "BAR0 write8, pwrite", "ns"),
+             ("pwrite16", "BAR0 write16, pwrite", "ns"),
+             ("pwrite64", "BAR0 write64, pwrite", "ns"),
+             ("pio_read8", "I/O BAR read8, pread", "ns"),
+             ("pio_read16", "I/O BAR read16, pread", "ns"),
+             ("pio_read32", "I/O BAR read32, pread", "ns"),
+             ("pio_read64", "I/O BAR read64, pread", "ns"),
+             ("pio_write8", "I/O BAR write8, pwrite", "ns"),
+             ("pio_write16", "I/O BAR write16, pwrite", "ns"),
+             ("pio_write32", "I/O BAR write32, pwrite", "ns"),
+             ("pio_write64", "I/O BAR write64, pwrite", "ns")]
 PCI_ITERATIONS = 2000
 
 

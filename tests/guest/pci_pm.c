@@ -7,15 +7,17 @@
  * disable_idle_d3 is set; opening wakes it, the last close lets it go.
  * An open function goes to low power on the user's request
  * (VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY[_WITH_WAKEUP]): its BAR mappings
- * fault with SIGBUS, a region access wakes it for the access only, or for
- * good (signalling the eventfd) when the user asked to hear of wakeups;
- * LOW_POWER_EXIT and the close end it.
+ * fault with SIGBUS, a region access (config space or a BAR) wakes it for
+ * the access only, or for good (signalling the eventfd) when the user
+ * asked to hear of wakeups; LOW_POWER_EXIT and the close end it.
  *
  * The state is read from sysfs (power_state, power/runtime_status),
  * which does not wake the function; reading its config space through
  * sysfs would.
  */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -325,6 +327,101 @@ TEST_F(pm, ioctl_wakes)
 	EXPECT_EQ(1, wait_eventfd(efd, 2000));
 	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D0"));
 	close(efd);
+}
+
+/*
+ * A BAR read() or write() in low power wakes the function for the access
+ * (it reads and writes, where an access to a function left in D3hot
+ * would fail with EIO); with a wakeup eventfd it signals it and ends the
+ * low-power state.
+ */
+TEST_F(pm, bar_access_wakes)
+{
+	int efd = eventfd(0, EFD_NONBLOCK);
+	long long bar0;
+	uint32_t itr;
+	int device;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, pci_user_open(&self->u, &self->type1, NIC_VENDOR,
+				   NIC_DEVICE));
+	device = self->u.device;
+	bar0 = vfio_region_offset(device, VFIO_PCI_BAR0_REGION_INDEX);
+	ASSERT_LE(0, bar0);
+	ASSERT_EQ(0, vfio_command_set(device, PCI_COMMAND_MEMORY));
+	ASSERT_EQ(4, pread(device, &itr, 4, bar0 + E1000_ITR));
+
+	ASSERT_EQ(0, low_power_entry(device));
+	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D3hot"));
+	EXPECT_EQ(4, pread(device, &itr, 4, bar0 + E1000_ITR));
+	EXPECT_EQ(4, pwrite(device, &itr, 4, bar0 + E1000_ITR));
+	/* Woken for the access only. */
+	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D3hot"));
+	ASSERT_EQ(0, low_power_exit(device));
+
+	ASSERT_EQ(0, low_power_wakeup(device, efd));
+	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D3hot"));
+	EXPECT_EQ(0, wait_eventfd(efd, 100));
+	EXPECT_EQ(4, pread(device, &itr, 4, bar0 + E1000_ITR));
+	EXPECT_EQ(1, wait_eventfd(efd, 2000));
+	EXPECT_TRUE(power_state_becomes(self->u.bdf, "D0"));
+	close(efd);
+}
+
+struct bar_reader {
+	int device;
+	long long reg;
+	atomic_bool stop;
+	atomic_int reads, failures, last_errno;
+};
+
+static void *bar_reader(void *arg)
+{
+	struct bar_reader *r = arg;
+	uint32_t v;
+
+	while (!atomic_load(&r->stop)) {
+		if (pread(r->device, &v, 4, r->reg) != 4) {
+			atomic_fetch_add(&r->failures, 1);
+			atomic_store(&r->last_errno, errno);
+		}
+		atomic_fetch_add(&r->reads, 1);
+	}
+	return NULL;
+}
+
+/*
+ * BAR reads racing the user's entries into and exits from low power:
+ * each finds the function awake, or wakes it, and none fails.
+ */
+TEST_F(pm, bar_access_vs_entry)
+{
+	struct timespec pause = { .tv_nsec = 2 * 1000 * 1000 };
+	struct bar_reader r = { 0 };
+	pthread_t t;
+	int i;
+
+	ASSERT_EQ(0, pci_user_open(&self->u, &self->type1, NIC_VENDOR,
+				   NIC_DEVICE));
+	r.device = self->u.device;
+	r.reg = vfio_region_offset(r.device, VFIO_PCI_BAR0_REGION_INDEX);
+	ASSERT_LE(0, r.reg);
+	r.reg += E1000_ITR;
+	ASSERT_EQ(0, vfio_command_set(r.device, PCI_COMMAND_MEMORY));
+	ASSERT_EQ(0, pthread_create(&t, NULL, bar_reader, &r));
+	for (i = 0; i < 20; i++) {
+		EXPECT_EQ(0, low_power_entry(r.device));
+		nanosleep(&pause, NULL);
+		EXPECT_EQ(0, low_power_exit(r.device));
+		nanosleep(&pause, NULL);
+	}
+	atomic_store(&r.stop, true);
+	pthread_join(t, NULL);
+	EXPECT_LT(0, atomic_load(&r.reads));
+	EXPECT_EQ(0, atomic_load(&r.failures))
+		TH_LOG("%d of %d reads failed, the last with %s",
+		       atomic_load(&r.failures), atomic_load(&r.reads),
+		       strerror(atomic_load(&r.last_errno)));
 }
 
 /* Closing in low power ends it; the next open finds the function awake. */

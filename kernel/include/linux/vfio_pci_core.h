@@ -37,8 +37,10 @@ struct vfio_pci_irq_ctx;
  *               file; protects @vconfig, @cfg_virt, @cfg_write,
  *               @cfg_owner, @bardirty and @virq_disabled while the
  *               device is open
- * @memory_lock: held for reading around every access to a memory BAR,
- *               for writing while the virtual memory enable bit of the
+ * @memory_lock: held for reading around every access to a memory BAR
+ *               (and around each BAR access of a read() or write() that
+ *               did not wake the function: it keeps @pm_runtime_engaged
+ *               stable), for writing while the virtual memory enable bit of the
  *               command register changes or the function resets (user
  *               BAR mappings are zapped then, and faults on them check
  *               memory decode under it held for reading); also
@@ -82,7 +84,9 @@ struct vfio_pci_irq_ctx;
  *                   created: the function is never runtime-suspended
  * @pm_intx_masked: runtime suspend masked the user's INTx, resume unmasks
  * @pm_runtime_engaged: the user let the open function suspend (a
- *                      LOW_POWER_ENTRY feature); under @memory_lock
+ *                      LOW_POWER_ENTRY feature); under @memory_lock,
+ *                      written with WRITE_ONCE() (read() and write()
+ *                      look at it unlocked to pick their path)
  * @pm_wake_eventfd_ctx: signalled, ending the low-power state, when the
  *                       function wakes; under @memory_lock
  * @vf_token: a PF's VF token (vfio_pci_sriov.c), NULL for other functions

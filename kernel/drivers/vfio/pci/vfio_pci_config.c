@@ -127,24 +127,6 @@ static int cfg_fill(struct vfio_pci_core_device *vdev, int pos, int len)
 	return 0;
 }
 
-/**
- * vfio_pci_memory_enabled - may the user's accesses reach memory BARs?
- * @vdev: the device
- *
- * Context: the caller holds @vdev->memory_lock.
- * Return: true when the virtual command register enables memory decode
- * and the function is powered.
- */
-bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
-{
-	struct pci_dev *pdev = vdev->pdev;
-	u16 cmd = cfg_get(vdev->vconfig, PCI_COMMAND, 2);
-
-	lockdep_assert_held(&vdev->memory_lock);
-	return !vfio_pci_in_d3(pdev) &&
-	       (pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
-}
-
 /* The type bits a BAR of this resource reads back with. */
 static u32 vfio_pci_bar_type_bits(struct pci_dev *pdev, int bar)
 {

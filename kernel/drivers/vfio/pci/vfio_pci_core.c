@@ -860,9 +860,9 @@ static ssize_t vfio_pci_rw_awake(struct vfio_pci_core_device *vdev,
 	case VFIO_PCI_ROM_REGION_INDEX:
 		if (iswrite)
 			return -EINVAL;
-		return vfio_pci_bar_rw(vdev, buf, count, ppos, false);
+		return vfio_pci_bar_rw(vdev, buf, count, ppos, false, true);
 	case VFIO_PCI_BAR0_REGION_INDEX ... VFIO_PCI_BAR5_REGION_INDEX:
-		return vfio_pci_bar_rw(vdev, buf, count, ppos, iswrite);
+		return vfio_pci_bar_rw(vdev, buf, count, ppos, iswrite, true);
 	case VFIO_PCI_VGA_REGION_INDEX:
 		return vfio_pci_vga_rw(vdev, buf, count, ppos, iswrite);
 	default:
@@ -873,17 +873,28 @@ static ssize_t vfio_pci_rw_awake(struct vfio_pci_core_device *vdev,
 /*
  * A function the user let go to low power wakes for the access: for good
  * when the user asked to hear of wakeups, else until the access is done.
+ *
+ * While the open's runtime PM reference holds the function awake (the
+ * user did not let it go), a BAR access needs no wake: vfio_pci_bar_rw()
+ * makes sure of that under memory_lock, per access, which costs a
+ * fraction of a runtime PM get and put per read() or write(), and wakes
+ * the function itself if the user let it go meanwhile. The unlocked look
+ * here only picks the path: a function already let go wakes first, for
+ * any access, as the other regions do.
  */
 static ssize_t vfio_pci_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			   size_t count, loff_t *ppos, bool iswrite)
 {
+	u64 index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
 	ssize_t ret;
 
 	if (!count)
 		return 0;
-	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) >=
-	    VFIO_PCI_NUM_REGIONS + vdev->num_regions)
+	if (index >= VFIO_PCI_NUM_REGIONS + vdev->num_regions)
 		return -EINVAL;
+	if (index <= VFIO_PCI_BAR5_REGION_INDEX &&
+	    !READ_ONCE(vdev->pm_runtime_engaged))
+		return vfio_pci_bar_rw(vdev, buf, count, ppos, iswrite, false);
 	if (pm_runtime_resume_and_get(&vdev->pdev->dev)) {
 		pci_info_ratelimited(vdev->pdev, "runtime resume failed\n");
 		return -EIO;

@@ -15,7 +15,8 @@
  * ends the low-power state; LOW_POWER_EXIT and the last close end it too.
  *
  * pm_runtime_engaged and pm_wake_eventfd_ctx change under memory_lock
- * held for writing.
+ * held for writing (pm_runtime_engaged with WRITE_ONCE(): read() and
+ * write() glance at it unlocked to choose their path).
  */
 #include <linux/eventfd.h>
 #include <linux/pm_runtime.h>
@@ -42,7 +43,7 @@ static void vfio_pci_pm_disengage(struct vfio_pci_core_device *vdev)
 	lockdep_assert_held_write(&vdev->memory_lock);
 	if (!vdev->pm_runtime_engaged)
 		return;
-	vdev->pm_runtime_engaged = false;
+	WRITE_ONCE(vdev->pm_runtime_engaged, false);
 	pm_runtime_get_noresume(&vdev->pdev->dev);
 	if (vdev->pm_wake_eventfd_ctx) {
 		eventfd_ctx_put(vdev->pm_wake_eventfd_ctx);
@@ -149,7 +150,7 @@ static int vfio_pci_pm_engage(struct vfio_pci_core_device *vdev,
 		up_write(&vdev->memory_lock);
 		return -EINVAL;
 	}
-	vdev->pm_runtime_engaged = true;
+	WRITE_ONCE(vdev->pm_runtime_engaged, true);
 	vdev->pm_wake_eventfd_ctx = wake;
 	/* The open's reference; suspending waits for the next idle check. */
 	pm_runtime_put_noidle(&vdev->pdev->dev);

@@ -5,6 +5,7 @@
 #ifndef __VFIO_PCI_PRIV_H__
 #define __VFIO_PCI_PRIV_H__
 
+#include <linux/unaligned.h>
 #include <linux/vfio_pci_core.h>
 
 #ifndef VFIO_CLEAN_ROOM_API
@@ -59,7 +60,8 @@
  *                       memory_lock is dropped
  *   BAR read/write      memory_lock: write on the BAR's first use (to map
  *                       it), read around each access, with the user copies
- *                       outside it
+ *                       outside it; an access that finds pm_runtime_engaged
+ *                       under it drops it before the wake (runtime PM)
  *   ROM info            memory_lock (write), to probe the ROM
  *   mmap()              mmap lock (write) > memory_lock (write, first use)
  *   mmap fault          mmap lock (read) > memory_lock (read)
@@ -80,7 +82,11 @@
  *                       so a synchronous wake (pm_runtime_resume_and_get())
  *                       comes before memory_lock, never under it: read()
  *                       and write() wake before config_lock, hot reset
- *                       wakes each member before taking the memory_locks
+ *                       wakes each member before taking the memory_locks.
+ *                       A BAR read() or write() of an open function the
+ *                       user did not let go (!pm_runtime_engaged, seen
+ *                       under memory_lock) does not wake it: the open's
+ *                       reference holds it awake
  *   low power           LOW_POWER_ENTRY: memory_lock (write, zapping);
  *                       EXIT and close: memory_lock (write), dropped
  *                       before the wake
@@ -114,6 +120,27 @@ static inline bool vfio_pci_in_d3(struct pci_dev *pdev)
 	       vfio_pci_d_level(PCI_D3hot);
 }
 
+/**
+ * vfio_pci_memory_enabled - may the user's accesses reach memory BARs?
+ * @vdev: the device
+ *
+ * Every memory BAR read() and write() asks, so it is inline and reads the
+ * virtual command register in one load.
+ *
+ * Context: the caller holds @vdev->memory_lock.
+ * Return: true when the virtual command register enables memory decode
+ * and the function is powered.
+ */
+static inline bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
+{
+	struct pci_dev *pdev = vdev->pdev;
+	u16 cmd = get_unaligned_le16(vdev->vconfig + PCI_COMMAND);
+
+	lockdep_assert_held(&vdev->memory_lock);
+	return !vfio_pci_in_d3(pdev) &&
+	       (pdev->no_command_memory || (cmd & PCI_COMMAND_MEMORY));
+}
+
 /* vfio_pci_core.c */
 int vfio_pci_set_power_state(struct vfio_pci_core_device *vdev,
 			     pci_power_t state);
@@ -124,7 +151,6 @@ void vfio_pci_config_free(struct vfio_pci_core_device *vdev);
 ssize_t vfio_pci_config_rw(struct vfio_pci_core_device *vdev,
 			   char __user *buf, size_t count, loff_t *ppos,
 			   bool iswrite);
-bool vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_intrs.c */
 bool vfio_pci_intx_mask(struct vfio_pci_core_device *vdev);
@@ -136,7 +162,7 @@ void vfio_pci_irqs_teardown(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_rdwr.c */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
-			size_t count, loff_t *ppos, bool iswrite);
+			size_t count, loff_t *ppos, bool iswrite, bool awake);
 void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev);
 
 /* vfio_pci_mmap.c */

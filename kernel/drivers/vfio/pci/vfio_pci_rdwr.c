@@ -11,6 +11,7 @@
 #include <linux/io.h>
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/uaccess.h>
 #include <linux/vgaarb.h>
 
@@ -88,36 +89,237 @@ void vfio_pci_bar_unmap_all(struct vfio_pci_core_device *vdev)
 	}
 }
 
-/* One bus access of @width bytes; @data is in device byte order. */
-static void vfio_pci_io_access(void __iomem *addr, int width, bool iswrite,
-			       u8 *data)
+/*
+ * Enter the section around one BAR access.
+ *
+ * With @test_mem, only while the user has memory decode enabled, under
+ * memory_lock. @woke is NULL when the caller woke the function and holds
+ * it awake; otherwise it says whether this read() or write() has woken
+ * it. Until it has, the function is accessed only while the open's
+ * runtime PM reference holds it awake, which memory_lock keeps true
+ * (pm_runtime_engaged changes under it held for writing): if the user
+ * let the function go to low power, the lock is dropped (the resume
+ * callback takes it), the function woken and *@woke set, for the caller
+ * to give the reference back when the transfer is done.
+ *
+ * Return: 1 with memory_lock held for reading, 0 without it, or -EIO.
+ */
+static __always_inline int io_begin(struct vfio_pci_core_device *vdev,
+				    bool test_mem, bool *woke)
+{
+	bool check_pm = woke && !*woke;
+
+	if (!test_mem && !check_pm)
+		return 0;
+	down_read(&vdev->memory_lock);
+	if (check_pm && vdev->pm_runtime_engaged) {
+		up_read(&vdev->memory_lock);
+		if (pm_runtime_resume_and_get(&vdev->pdev->dev)) {
+			pci_info_ratelimited(vdev->pdev,
+					     "runtime resume failed\n");
+			return -EIO;
+		}
+		*woke = true;
+		if (!test_mem)
+			return 0;
+		down_read(&vdev->memory_lock);
+	}
+	if (test_mem && !vfio_pci_memory_enabled(vdev)) {
+		up_read(&vdev->memory_lock);
+		return -EIO;
+	}
+	return 1;
+}
+
+static __always_inline void io_end(struct vfio_pci_core_device *vdev,
+				   int locked)
+{
+	if (locked)
+		up_read(&vdev->memory_lock);
+}
+
+/*
+ * The user's side of one access of @width (1, 2, 4 or 8) bytes, in device
+ * (little-endian) byte order. A register access is one fixed-size
+ * get_user() or put_user(), a few instructions where copy_from_user() is
+ * a call into the generic copy; a buffer not aligned for it (which some
+ * architectures cannot load from directly) takes the generic copy, into
+ * or out of the low bytes of a little-endian word.
+ */
+static int vfio_pci_get_user(u64 *val, const char __user *ubuf, int width)
+{
+	if (!IS_ALIGNED((unsigned long)ubuf, width)) {
+		__le64 raw = 0;
+
+		if (copy_from_user(&raw, ubuf, width))
+			return -EFAULT;
+		*val = le64_to_cpu(raw);
+		return 0;
+	}
+	switch (width) {
+	case 8: {
+		__le64 v;
+
+		if (get_user(v, (const __le64 __user *)ubuf))
+			return -EFAULT;
+		*val = le64_to_cpu(v);
+		break;
+	}
+	case 4: {
+		__le32 v;
+
+		if (get_user(v, (const __le32 __user *)ubuf))
+			return -EFAULT;
+		*val = le32_to_cpu(v);
+		break;
+	}
+	case 2: {
+		__le16 v;
+
+		if (get_user(v, (const __le16 __user *)ubuf))
+			return -EFAULT;
+		*val = le16_to_cpu(v);
+		break;
+	}
+	default: {
+		u8 v;
+
+		if (get_user(v, (const u8 __user *)ubuf))
+			return -EFAULT;
+		*val = v;
+		break;
+	}
+	}
+	return 0;
+}
+
+static int vfio_pci_put_user(u64 val, char __user *ubuf, int width)
+{
+	int ret;
+
+	if (!IS_ALIGNED((unsigned long)ubuf, width)) {
+		__le64 raw = cpu_to_le64(val);
+
+		return copy_to_user(ubuf, &raw, width) ? -EFAULT : 0;
+	}
+	switch (width) {
+	case 8:
+		ret = put_user(cpu_to_le64(val), (__le64 __user *)ubuf);
+		break;
+	case 4:
+		ret = put_user(cpu_to_le32(val), (__le32 __user *)ubuf);
+		break;
+	case 2:
+		ret = put_user(cpu_to_le16(val), (__le16 __user *)ubuf);
+		break;
+	default:
+		ret = put_user((u8)val, (u8 __user *)ubuf);
+		break;
+	}
+	return ret ? -EFAULT : 0;
+}
+
+/* One bus access of @width bytes; @val is in CPU byte order. */
+static u64 vfio_pci_io_access(void __iomem *addr, int width, bool iswrite,
+			      u64 val)
 {
 	switch (width) {
 	case 8:
-		if (iswrite)
-			iowrite64(le64_to_cpu(*(__le64 *)data), addr);
-		else
-			*(__le64 *)data = cpu_to_le64(ioread64(addr));
+		if (!iswrite)
+			return ioread64(addr);
+		iowrite64(val, addr);
 		break;
 	case 4:
-		if (iswrite)
-			iowrite32(le32_to_cpu(*(__le32 *)data), addr);
-		else
-			*(__le32 *)data = cpu_to_le32(ioread32(addr));
+		if (!iswrite)
+			return ioread32(addr);
+		iowrite32(val, addr);
 		break;
 	case 2:
-		if (iswrite)
-			iowrite16(le16_to_cpu(*(__le16 *)data), addr);
-		else
-			*(__le16 *)data = cpu_to_le16(ioread16(addr));
+		if (!iswrite)
+			return ioread16(addr);
+		iowrite16(val, addr);
 		break;
 	default:
-		if (iswrite)
-			iowrite8(*data, addr);
-		else
-			*data = ioread8(addr);
+		if (!iswrite)
+			return ioread8(addr);
+		iowrite8(val, addr);
 		break;
 	}
+	return 0;
+}
+
+/*
+ * One access of @width bytes at @addr, between the device and the user's
+ * buffer at @ubuf: the user copy outside memory_lock, the bus access
+ * inside it where io_begin() takes it.
+ */
+static int vfio_pci_user_io(struct vfio_pci_core_device *vdev, bool test_mem,
+			    bool *woke, void __iomem *addr, int width,
+			    bool iswrite, char __user *ubuf)
+{
+	u64 val = 0;
+	int locked;
+
+	if (iswrite) {
+		int ret = vfio_pci_get_user(&val, ubuf, width);
+
+		if (ret)
+			return ret;
+	}
+	locked = io_begin(vdev, test_mem, woke);
+	if (locked < 0)
+		return locked;
+	val = vfio_pci_io_access(addr, width, iswrite, val);
+	io_end(vdev, locked);
+	return iswrite ? 0 : vfio_pci_put_user(val, ubuf, width);
+}
+
+/* vfio_pci_core_do_io_rw(), for a caller that may not have woken @vdev. */
+static ssize_t vfio_pci_do_io_rw(struct vfio_pci_core_device *vdev,
+				 bool test_mem, bool *woke, void __iomem *io,
+				 char __user *buf, loff_t off, size_t count,
+				 size_t x_start, size_t x_end, bool iswrite,
+				 enum vfio_pci_io_width max_width)
+{
+	size_t done = 0;
+	int ret;
+
+	while (done < count) {
+		size_t left = count - done;
+		int width;
+
+		if (off >= x_start && off < x_end) {
+			width = min_t(size_t, left, x_end - off);
+			if (!iswrite) {
+				int i;
+
+				for (i = 0; i < width; i++)
+					if (put_user(0xff, buf + done + i))
+						return -EFAULT;
+			}
+			goto next;
+		}
+		if (off < x_start)
+			left = min_t(size_t, left, x_start - off);
+
+		if (max_width >= 8 && left >= 8 && !(off % 8))
+			width = 8;
+		else if (max_width >= 4 && left >= 4 && !(off % 4))
+			width = 4;
+		else if (left >= 2 && !(off % 2))
+			width = 2;
+		else
+			width = 1;
+
+		ret = vfio_pci_user_io(vdev, test_mem, woke, io + off, width,
+				       iswrite, buf + done);
+		if (ret)
+			return ret;
+next:
+		done += width;
+		off += width;
+	}
+	return done;
 }
 
 /**
@@ -149,81 +351,10 @@ ssize_t vfio_pci_core_do_io_rw(struct vfio_pci_core_device *vdev,
 			       size_t x_start, size_t x_end, bool iswrite,
 			       enum vfio_pci_io_width max_width)
 {
-	size_t done = 0;
-
-	while (done < count) {
-		size_t left = count - done;
-		u8 data[8];
-		int width;
-
-		if (off >= x_start && off < x_end) {
-			width = min_t(size_t, left, x_end - off);
-			if (!iswrite) {
-				int i;
-
-				for (i = 0; i < width; i++)
-					if (put_user(0xff, buf + done + i))
-						return -EFAULT;
-			}
-			goto next;
-		}
-		if (off < x_start)
-			left = min_t(size_t, left, x_start - off);
-
-		if (max_width >= 8 && left >= 8 && !(off % 8))
-			width = 8;
-		else if (max_width >= 4 && left >= 4 && !(off % 4))
-			width = 4;
-		else if (left >= 2 && !(off % 2))
-			width = 2;
-		else
-			width = 1;
-
-		if (iswrite && copy_from_user(data, buf + done, width))
-			return -EFAULT;
-
-		if (test_mem) {
-			down_read(&vdev->memory_lock);
-			if (!vfio_pci_memory_enabled(vdev)) {
-				up_read(&vdev->memory_lock);
-				return -EIO;
-			}
-		}
-		vfio_pci_io_access(io + off, width, iswrite, data);
-		if (test_mem)
-			up_read(&vdev->memory_lock);
-
-		if (!iswrite && copy_to_user(buf + done, data, width))
-			return -EFAULT;
-next:
-		done += width;
-		off += width;
-	}
-	return done;
+	return vfio_pci_do_io_rw(vdev, test_mem, NULL, io, buf, off, count,
+				 x_start, x_end, iswrite, max_width);
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_do_io_rw);
-
-/*
- * Bracket one register access of a variant driver: with @test_mem, only
- * while the user has memory decode enabled, under memory_lock.
- */
-static int io_begin(struct vfio_pci_core_device *vdev, bool test_mem)
-{
-	if (!test_mem)
-		return 0;
-	down_read(&vdev->memory_lock);
-	if (!vfio_pci_memory_enabled(vdev)) {
-		up_read(&vdev->memory_lock);
-		return -EIO;
-	}
-	return 0;
-}
-
-static void io_end(struct vfio_pci_core_device *vdev, bool test_mem)
-{
-	if (test_mem)
-		up_read(&vdev->memory_lock);
-}
 
 /**
  * vfio_pci_core_iowrite8 - write a 8-bit register of a BAR
@@ -237,12 +368,12 @@ static void io_end(struct vfio_pci_core_device *vdev, bool test_mem)
 int vfio_pci_core_iowrite8(struct vfio_pci_core_device *vdev, bool test_mem,
 			   u8 val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	iowrite8(val, io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite8);
@@ -259,12 +390,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite8);
 int vfio_pci_core_ioread8(struct vfio_pci_core_device *vdev, bool test_mem,
 			  u8 *val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	*val = ioread8(io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioread8);
@@ -281,12 +412,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_ioread8);
 int vfio_pci_core_iowrite16(struct vfio_pci_core_device *vdev, bool test_mem,
 			    u16 val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	iowrite16(val, io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite16);
@@ -303,12 +434,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite16);
 int vfio_pci_core_ioread16(struct vfio_pci_core_device *vdev, bool test_mem,
 			   u16 *val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	*val = ioread16(io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioread16);
@@ -325,12 +456,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_ioread16);
 int vfio_pci_core_iowrite32(struct vfio_pci_core_device *vdev, bool test_mem,
 			    u32 val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	iowrite32(val, io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite32);
@@ -347,12 +478,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite32);
 int vfio_pci_core_ioread32(struct vfio_pci_core_device *vdev, bool test_mem,
 			   u32 *val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	*val = ioread32(io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioread32);
@@ -370,12 +501,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_ioread32);
 int vfio_pci_core_iowrite64(struct vfio_pci_core_device *vdev, bool test_mem,
 			    u64 val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	iowrite64(val, io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite64);
@@ -392,12 +523,12 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_iowrite64);
 int vfio_pci_core_ioread64(struct vfio_pci_core_device *vdev, bool test_mem,
 			   u64 *val, void __iomem *io)
 {
-	int ret = io_begin(vdev, test_mem);
+	int locked = io_begin(vdev, test_mem, NULL);
 
-	if (ret)
-		return ret;
+	if (locked < 0)
+		return locked;
 	*val = ioread64(io);
-	io_end(vdev, test_mem);
+	io_end(vdev, locked);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_ioread64);
@@ -441,13 +572,15 @@ EXPORT_SYMBOL_GPL(vfio_pci_core_range_intersect_range);
  * @count: bytes to transfer; cut short at the end of the region
  * @ppos: the file offset; advanced by the bytes transferred
  * @iswrite: write, rather than read
+ * @awake: the caller woke the function and holds it awake; else (BARs
+ *         only) it is woken here if the user let it go to low power
  *
  * Return: the bytes transferred, -EINVAL for a BAR the host did not
  * assign or an offset past its end, -EIO while the user has memory
  * decode disabled, or another -errno.
  */
 ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
-			size_t count, loff_t *ppos, bool iswrite)
+			size_t count, loff_t *ppos, bool iswrite, bool awake)
 {
 	struct pci_dev *pdev = vdev->pdev;
 	int bar = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
@@ -455,6 +588,7 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 	bool test_mem = pci_resource_flags(pdev, bar) & IORESOURCE_MEM;
 	size_t x_start = 0, x_end = 0;
 	resource_size_t end;
+	bool woke = false;
 	void __iomem *io;
 	size_t rom_size;
 	ssize_t done;
@@ -472,6 +606,7 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 	count = min_t(size_t, count, end - off);
 
 	if (bar == PCI_ROM_RESOURCE) {
+		/* Only @awake: pci_map_rom() writes the ROM BAR. */
 		io = pci_map_rom(pdev, &rom_size);
 		if (!io)
 			return -ENOMEM;
@@ -488,10 +623,12 @@ ssize_t vfio_pci_bar_rw(struct vfio_pci_core_device *vdev, char __user *buf,
 			x_start = vdev->msix_offset;
 			x_end = vdev->msix_offset + vdev->msix_size;
 		}
-		done = vfio_pci_core_do_io_rw(vdev, test_mem,
-					      vdev->barmap[bar], buf, off,
-					      count, x_start, x_end, iswrite,
-					      BAR_MAX_WIDTH);
+		done = vfio_pci_do_io_rw(vdev, test_mem, awake ? NULL : &woke,
+					 vdev->barmap[bar], buf, off, count,
+					 x_start, x_end, iswrite,
+					 BAR_MAX_WIDTH);
+		if (woke)
+			pm_runtime_put(&pdev->dev);
 	}
 
 	if (done >= 0)
