@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * pci_bench N: costs of the vfio-pci paths a device driver in user space
- * uses most, on edu's BAR0, N iterations each:
+ * pci_bench N [IRQS]: costs of the vfio-pci paths a device driver in user
+ * space uses most, on edu's BAR0, N iterations each (IRQS round trips for
+ * the interrupt, default N):
  *
  *   irq_roundtrip  start a factorial with the interrupt bit set, poll the
- *                  MSI eventfd, ack: the median round trip
+ *                  MSI eventfd, ack: the median of IRQS round trips
  *   pread32        32-bit read of the liveness register through pread()
  *   mmap_read32    the same read through an mmap() of BAR0
  *   pwrite32       32-bit write of the liveness register through pwrite()
@@ -125,11 +126,12 @@ int main(int argc, char **argv)
 					 .index = VFIO_PCI_BAR0_REGION_INDEX };
 	volatile uint32_t *regs;
 	struct edu edu;
-	int n, ret;
+	int n, irqs, ret;
 
-	n = argc == 2 ? atoi(argv[1]) : 0;
-	if (n <= 0) {
-		fprintf(stderr, "usage: %s ITERATIONS\n", argv[0]);
+	n = argc == 2 || argc == 3 ? atoi(argv[1]) : 0;
+	irqs = argc == 3 ? atoi(argv[2]) : n;
+	if (n <= 0 || irqs <= 0) {
+		fprintf(stderr, "usage: %s ITERATIONS [IRQS]\n", argv[0]);
 		return 2;
 	}
 	ret = edu_open(&edu);
@@ -149,7 +151,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	bench_rw(&edu, regs, n);
-	if (bench_irq(&edu, n))
+	if (bench_irq(&edu, irqs))
 		return 1;
 	munmap((void *)regs, bar0.size);
 	vfio_user_close(&edu.u);
