@@ -26,12 +26,13 @@ from .benchrows import (
     parse_extents,
     parse_pci,
     repeat_table,
+    side_by_side,
     table,
 )
-from .benchstats import CONFIDENCE, compare, fmt_ratio, fmt_verdict
+from .benchstats import CONFIDENCE
 from .guest import Guest
 from .kernel import build_info, ensure_kernel
-from .modsets import MODSETS, NONE, OURS, UPSTREAM
+from .modsets import MODSETS, NONE, OURS
 from .modules import build_ours
 from .paths import REPO, Layout
 from .progress import Progress, note
@@ -400,25 +401,6 @@ def _run(args: argparse.Namespace, measure: str) -> int:
     if len(per_clock) > 1:
         print(side_by_side(per_clock, rows))
     return 0
-
-
-def side_by_side(per_clock: dict[str, list[Samples]], rows: list[Row]
-                 ) -> str:
-    """Each row's speedup and verdict per clock (the last boot of each),
-    as the README's performance table shows them."""
-    out: list[list[object]] = []
-    for r in rows:
-        line: list[object] = [r.label]
-        for invocations in per_clock.values():
-            s = invocations[-1]
-            c = compare(s.get((r.key, UPSTREAM), {}), s.get((r.key, OURS),
-                                                             {}))
-            line += [fmt_ratio(c), fmt_verdict(c)]
-        out.append(line)
-    headers = ["measurement"]
-    for clock in per_clock:
-        headers += [f"{clock} speedup", f"{clock} verdict"]
-    return render(headers, out)
 
 
 def dma(args: argparse.Namespace) -> int:

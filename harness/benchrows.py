@@ -143,3 +143,22 @@ def repeat_table(invocations: Sequence[Samples], rows: Sequence[Row]
     n = len(invocations)
     return render(["measurement", *(f"#{i + 1}" for i in range(n)),
                    "spread", "verdicts"], out)
+
+
+def side_by_side(per_clock: dict[str, list[Samples]], rows: list[Row]
+                 ) -> str:
+    """Each row's speedup and verdict per clock (from the last boot of
+    each clock's list), as the README's performance table shows them."""
+    out: list[list[object]] = []
+    for r in rows:
+        line: list[object] = [r.label]
+        for invocations in per_clock.values():
+            s = invocations[-1]
+            c = compare(s.get((r.key, UPSTREAM), {}), s.get((r.key, OURS),
+                                                             {}))
+            line += [fmt_ratio(c), fmt_verdict(c)]
+        out.append(line)
+    headers = ["measurement"]
+    for clock in per_clock:
+        headers += [f"{clock} speedup", f"{clock} verdict"]
+    return render(headers, out)

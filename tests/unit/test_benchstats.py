@@ -140,3 +140,33 @@ def test_table_and_repeat_table_show_every_row():
     rep = repeat_table([samples, samples], rows)
     line = next(x for x in rep.splitlines() if x.startswith("map 4k"))
     assert line.split()[4:7] == ["2.000", "2.000", "0.0%"]
+
+
+def test_side_by_side_shows_each_clock():
+    from harness.benchrows import side_by_side
+    rows = [Row("r", "r", "ns", 1.0)]
+    fast = {("r", "ours"): _rounds([1.0] * 6),
+            ("r", "upstream"): _rounds([2.0] * 6)}
+    noisy = {("r", "ours"): _rounds([1.0, 3.0] * 3),
+             ("r", "upstream"): _rounds([2.0] * 6)}
+    out = side_by_side({"icount": [noisy, fast], "wall": [noisy]}, rows)
+    head, _, line = out.splitlines()
+    assert head.split() == ["measurement", "icount", "speedup", "icount",
+                            "verdict", "wall", "speedup", "wall", "verdict"]
+    assert "2.00x [2.00-2.00]  faster" in line and "inconclusive" in line
+
+
+def test_pci_rows_keep_unknown_measurements():
+    from harness.bench import PCI_CASES, pci_rows
+    rows = pci_rows({("pread8_io", "ours"): {1: 5.0},
+                     ("pread32", "ours"): {1: 5.0}})
+    assert [r.key for r in rows] == [k for k, _, _ in PCI_CASES] + \
+        ["pread8_io"]
+    assert rows[0].unit == "us" and rows[0].scale == 1000.0
+
+
+def test_dma_rows_are_map_then_unmap_in_ms():
+    from harness.bench import dma_rows
+    rows = dma_rows([("4k", 64)])
+    assert [(r.key, r.unit, r.scale) for r in rows] == [
+        ("map 4k 64", "ms", 1000.0), ("unmap 4k 64", "ms", 1000.0)]
