@@ -170,3 +170,18 @@ def test_dma_rows_are_map_then_unmap_in_ms():
     rows = dma_rows([("4k", 64)])
     assert [(r.key, r.unit, r.scale) for r in rows] == [
         ("map 4k 64", "ms", 1000.0), ("unmap 4k 64", "ms", 1000.0)]
+
+
+def test_bench_arguments_and_loop_default_runs(monkeypatch):
+    import harness.bench as bench
+    from harness.__main__ import parser
+    seen = []
+    monkeypatch.setattr(bench, "loop", lambda a: seen.append(a.runs) or 0)
+    assert bench.main(parser().parse_args(["bench", "loop"])) == 0
+    assert seen == [bench.LOOP_RUNS]
+    a = parser().parse_args(["bench", "dma", "--mib", "64", "--clock",
+                             "wall", "--repeat", "3"])
+    assert (a.runs, a.clock, a.repeat) == (None, "wall", 3)
+    assert bench._cases(a) == [(m, 64) for m in bench.DMA_MODES]
+    with pytest.raises(SystemExit):
+        parser().parse_args(["bench", "dma", "--runs", "0"])
