@@ -308,6 +308,8 @@ PCI_ITERATIONS = 20000
 """BAR accesses per measurement and run (the mean per access is taken)."""
 PCI_IRQS = 5000
 """Interrupt round trips per run (the median is taken)."""
+PCI_CPU_MASK = "1"
+"""The CPUs (a hex mask: the first) pci_bench and new interrupts use."""
 
 
 def pci_rows(samples: Samples) -> list[Row]:
@@ -327,11 +329,16 @@ def measure_pci(world: World, runs: int, clock: str) -> Samples:
     samples: Samples = {}
     progress = Progress(f"bench pci ({clock})", (runs + 1) * len(MODSETS))
     with _bench_guest(world, "bench-pci", clock) as guest:
+        # The program and its interrupt on one CPU (the first): with two,
+        # whether edu's MSI landed on the poller's CPU or the other
+        # changed from run to run, and the round trip's median jumped
+        # between two values (5.5 and 7.6-10 us under icount).
+        guest.check(f"echo {PCI_CPU_MASK} > /proc/irq/default_smp_affinity")
         for round_ in range(runs + 1):
             for modset in _order(round_):
                 guest.use_modules(modset)
-                out = guest.run(f"{PCI_BENCH} {PCI_ITERATIONS} {PCI_IRQS}",
-                                timeout=900)
+                out = guest.run(f"taskset {PCI_CPU_MASK} {PCI_BENCH} "
+                                f"{PCI_ITERATIONS} {PCI_IRQS}", timeout=900)
                 guest.use_modules(NONE)
                 progress.step(f"round {round_} {modset}")
                 values = parse_pci(out.output)
