@@ -329,10 +329,11 @@ def measure_pci(world: World, runs: int, clock: str) -> Samples:
     samples: Samples = {}
     progress = Progress(f"bench pci ({clock})", (runs + 1) * len(MODSETS))
     with _bench_guest(world, "bench-pci", clock) as guest:
-        # The program and its interrupt on one CPU (the first): with two,
-        # whether edu's MSI landed on the poller's CPU or the other
-        # changed from run to run, and the round trip's median jumped
-        # between two values (5.5 and 7.6-10 us under icount).
+        # The program and its interrupt on one CPU (the first), so that
+        # where the MSI lands relative to the poller is the same in every
+        # run. (It was not what made the round trip's median jump between
+        # 5.5 and 7.5-9.5 us under icount: that was edu's factorial
+        # thread, see pci_bench.c's irq_roundtrip.)
         guest.check(f"echo {PCI_CPU_MASK} > /proc/irq/default_smp_affinity")
         for round_ in range(runs + 1):
             for modset in _order(round_):
