@@ -9,6 +9,7 @@ dma bench's `iommufd`); values are in the unit the guest program printed
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -94,12 +95,17 @@ def comparisons(samples: Samples, rows: Sequence[Row]
                            samples.get((r.key, OURS), {})) for r in rows}
 
 
+def num(value: float) -> str:
+    """A time for a table: three significant digits, whole units from
+    100 up (never an exponent)."""
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def _mmm(c: Comparison, which: str, scale: float) -> str:
     s = c.ours if which == OURS else c.upstream
     if s is None:
         return "-"
-    return f"{s.min / scale:.3g} / {s.median / scale:.3g} / " \
-           f"{s.max / scale:.3g}"
+    return " / ".join(num(v / scale) for v in (s.min, s.median, s.max))
 
 
 def table(samples: Samples, rows: Sequence[Row],
@@ -119,8 +125,8 @@ def table(samples: Samples, rows: Sequence[Row],
                               _mmm(c, UPSTREAM, r.scale), fmt_ratio(c),
                               fmt_verdict(c)]
         for column, _ in extra:
-            vals = sorted(samples.get((r.key, column), {}).values())
-            line.append(f"{vals[len(vals) // 2] / r.scale:.3g}"
+            vals = list(samples.get((r.key, column), {}).values())
+            line.append(num(statistics.median(vals) / r.scale)
                         if vals else "-")
         out.append(line + [(notes or {}).get(r.key, "")])
     return render(["measurement", "runs", "ours min / med / max",

@@ -185,3 +185,9 @@ def test_bench_arguments_and_loop_default_runs(monkeypatch):
     assert bench._cases(a) == [(m, 64) for m in bench.DMA_MODES]
     with pytest.raises(SystemExit):
         parser().parse_args(["bench", "dma", "--runs", "0"])
+
+
+def test_numbers_never_use_exponents():
+    from harness.benchrows import num
+    assert [num(v) for v in (0.7564, 5.36, 41.06, 832.4, 10512.0)] == [
+        "0.756", "5.36", "41.1", "832", "10512"]
