@@ -179,6 +179,7 @@ guests run on the same 24 GB host, so no more."""
 DMA_MODES = ("4k", "4k-scattered", "thp", "hugetlb")
 DMA_MIB = (64, 256, 1024)
 DMA_CASES = [(mode, mib) for mode in DMA_MODES for mib in DMA_MIB]
+"""`bench dma`'s default cases: (buffer mode, MiB), see dma_bench.c."""
 DMA_RUNS = 6
 """Default rounds of `bench dma` (after the warm-up round)."""
 PCI_RUNS = 6
@@ -355,8 +356,11 @@ def measure_pci(world: World, runs: int, clock: str) -> Samples:
 
 
 def _cases(args: argparse.Namespace) -> list[tuple[str, int]]:
-    sizes = DMA_MIB if not args.mib else tuple(args.mib)
-    return [(mode, mib) for mode in DMA_MODES for mib in sizes]
+    """The (mode, MiB) cases `bench dma` runs: DMA_CASES, or every mode
+    at the sizes given with --mib."""
+    if not args.mib:
+        return DMA_CASES
+    return [(mode, mib) for mode in DMA_MODES for mib in args.mib]
 
 
 def _legend(runs: int, clock: str, accel: str) -> str:
