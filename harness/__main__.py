@@ -299,7 +299,23 @@ def parser() -> argparse.ArgumentParser:
                     "against upstream")
     sp.add_argument("--clean", action="store_true",
                     help="also time a clean kernel build (minutes)")
-    sp.add_argument("--runs", type=int, default=3)
+    sp.add_argument("--runs", type=_count(1), default=None,
+                    help="loop: runs per step (default 3); dma, pci: "
+                    "rounds per module set after the warm-up round "
+                    "(default 6: fewer can never be conclusive)")
+    sp.add_argument("--clock", choices=("icount", "wall", "both"),
+                    default="icount",
+                    help="dma, pci: icount (default) times guest work in "
+                    "executed instructions (-icount shift=0,sleep=off: "
+                    "host load cannot move it); wall times it by the "
+                    "host's clock; both runs one then the other and "
+                    "shows them side by side")
+    sp.add_argument("--repeat", type=_count(1), default=1,
+                    help="dma, pci: boot this many times and show how "
+                    "each row's speedup spreads across the boots")
+    sp.add_argument("--mib", type=_count(1), action="append",
+                    help="dma: buffer size in MiB (repeatable; default "
+                    "64, 256 and 1024)")
     sp.add_argument("--suite", action="store_true",
                     help="loop: also time the whole suite serial and "
                     "sharded, and check both give the same verdicts "

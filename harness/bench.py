@@ -1,5 +1,9 @@
-"""Benchmarks, printed as tables. Medians of several runs: the machines
-are shared and noisy, so nothing here is asserted."""
+"""Benchmarks, printed as tables: `bench loop` (the developer's loop),
+`bench dma` and `bench pci` (ours against upstream in one boot).
+
+Nothing here is asserted: the machines are shared and noisy. The
+statistics are harness/benchstats.py's, the parsing and tables
+harness/benchrows.py's; this module drives the guests."""
 
 from __future__ import annotations
 
@@ -14,13 +18,26 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import guestfs
+from .benchrows import (
+    Row,
+    Samples,
+    add,
+    parse_dma,
+    parse_extents,
+    parse_pci,
+    repeat_table,
+    side_by_side,
+    table,
+)
+from .benchstats import CONFIDENCE
 from .guest import Guest
 from .kernel import build_info, ensure_kernel
-from .modsets import MODSETS, NONE, OURS, UPSTREAM
+from .modsets import MODSETS, NONE, OURS
 from .modules import build_ours
 from .paths import REPO, Layout
+from .progress import Progress, note
 from .table import render
-from .world import build, layout
+from .world import World, build, layout
 
 DMA_BENCH = guestfs.program("dma_bench")
 PCI_BENCH = guestfs.program("pci_bench")
@@ -148,87 +165,139 @@ def _suite_serial_and_sharded() -> tuple[float, float, int, list[str]]:
 IOMMUFD = "iommufd"
 """The dma bench's column of the iommufd path (with our modules)."""
 
-DMA_CASES = [("4k", 64), ("4k", 256), ("thp", 64), ("thp", 256),
-             ("hugetlb", 64), ("hugetlb", 256)]
+ICOUNT, WALL = "icount", "wall"
+CLOCKS = (ICOUNT, WALL)
+"""`--clock`: icount runs the guest under `-icount shift=0,sleep=off`, so
+its clock counts executed guest instructions (1 ns each) and host load
+cannot move it; wall is the plain TCG guest, its clock the host's."""
+
+BENCH_MEMORY = "3G"
+"""The dma and pci bench guests' memory: the 1 GiB hugetlb pool (kept for
+the whole boot) plus one 1 GiB buffer at a time plus the initramfs; other
+guests run on the same 24 GB host, so no more."""
+
+DMA_MODES = ("4k", "4k-scattered", "thp", "hugetlb")
+DMA_MIB = (64, 256, 1024)
+DMA_CASES = [(mode, mib) for mode in DMA_MODES for mib in DMA_MIB]
+"""`bench dma`'s default cases: (buffer mode, MiB), see dma_bench.c."""
+DMA_RUNS = 6
+"""Default rounds of `bench dma` (after the warm-up round)."""
+PCI_RUNS = 6
+"""Default rounds of `bench pci` (after the warm-up round)."""
+
+CTL, REPLY, SERVE_LOG = "/tmp/dma.ctl", "/tmp/dma.reply", "/tmp/dma.log"
 
 
-def parse_dma(output: str) -> tuple[list[float], list[float]]:
-    """Map and unmap times (us) from dma_bench's RESULT lines."""
-    maps, unmaps = [], []
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) == 5 and parts[0] == "RESULT":
-            maps.append(float(parts[3]))
-            unmaps.append(float(parts[4]))
-    return maps, unmaps
+def _order(round_: int) -> tuple[str, ...]:
+    """The sets in @round_'s order: ours first in even rounds, upstream
+    first in odd ones, so a drift in time (wall clock) favours neither."""
+    return MODSETS if round_ % 2 == 0 else tuple(reversed(MODSETS))
 
 
-def ratio(upstream: float | None, ours: float | None) -> str:
-    """How many times faster ours is (upstream time / our time)."""
-    if not upstream or not ours:
-        return "-"
-    return f"{upstream / ours:.2f}x"
+def _bench_guest(world: World, name: str, clock: str) -> Guest:
+    if clock == ICOUNT and world.accel != "tcg":
+        raise SystemExit(f"--clock icount needs TCG, and this host runs "
+                         f"guests under {world.accel}: use --clock wall, "
+                         f"or VFIO_ACCEL=tcg")
+    return world.guest(name, memory=BENCH_MEMORY, icount=clock == ICOUNT)
 
 
-def dma(args: argparse.Namespace) -> int:
-    """Map/unmap throughput, ours against upstream in one boot."""
-    world = build(args.flavour)
-    maps: dict[tuple[str, int, str], list[float]] = {}
-    unmaps: dict[tuple[str, int, str], list[float]] = {}
-    with world.guest("bench-dma") as guest:
-        pages = max(size for mode, size in DMA_CASES if mode == "hugetlb")
-        guest.check(f"echo {pages // 2 + 8} > /proc/sys/vm/nr_hugepages")
-        # Interleaved rounds after a warm-up, as in pci(): the first run
-        # of guest code under TCG pays for its translation.
-        for round_ in range(args.runs + 1):
-            for modset in MODSETS:
-                guest.use_modules(modset)
-                # With ours loaded, the same memory also goes through
-                # IOMMU_IOAS_MAP, edu attached through our device cdev.
-                paths = [(modset, "")]
-                if modset == OURS:
-                    paths.append((IOMMUFD, "--iommufd "))
-                for mode, mib in DMA_CASES:
-                    for column, flag in paths:
-                        out = guest.run(f"{DMA_BENCH} {flag}{mode} "
-                                        f"{mib} 1", timeout=900)
-                        m, u = parse_dma(out.output)
-                        if not out.ok or not m:
-                            print(f"{column} {mode} {mib} MiB failed:\n"
-                                  f"{out.output}", file=sys.stderr)
-                            continue
-                        if round_:
-                            key = (mode, mib, column)
-                            maps.setdefault(key, []).extend(m)
-                            unmaps.setdefault(key, []).extend(u)
-                guest.use_modules(NONE)
-    med = {k: (statistics.median(maps[k]), statistics.median(unmaps[k]))
-           for k in maps}
+def dma_rows(cases: list[tuple[str, int]]) -> list[Row]:
+    """The dma table's rows: map then unmap of each case, in ms."""
+    return [Row(f"{op} {mode} {mib}", f"{op} {mode} {mib} MiB", "ms",
+                1000.0)
+            for mode, mib in cases for op in ("map", "unmap")]
 
-    rows: list[list[object]] = []
-    for mode, mib in DMA_CASES:
-        ours_t = med.get((mode, mib, OURS))
-        up_t = med.get((mode, mib, UPSTREAM))
 
-        def ms(v: tuple[float, float] | None, i: int) -> str:
-            return "-" if v is None else f"{v[i] / 1000:.1f}"
+def _serve(guest: Guest, mode: str, mib: int) -> int | None:
+    """Start dma_bench --serve for one case; the buffer's extents."""
+    guest.check(f"rm -f {CTL} {REPLY}; mkfifo {CTL} {REPLY}")
+    # Compaction first, so the buffer is allocated from memory in the
+    # same state whatever ran before (and THP finds its huge pages).
+    guest.check("echo 1 > /proc/sys/vm/compact_memory")
+    guest.check(f"{DMA_BENCH} --serve {mode} {mib} {CTL} {REPLY} "
+                f"> {SERVE_LOG} 2>&1 & echo $! > /tmp/dma.pid")
+    out = guest.run(f"while ! grep -q EXTENTS {SERVE_LOG}; do "
+                    f"kill -0 $(cat /tmp/dma.pid) || exit 1; sleep 1; "
+                    f"done; cat {SERVE_LOG}", timeout=900)
+    if not out.ok:
+        raise SystemExit(f"dma_bench --serve {mode} {mib} did not start "
+                         f"(guest memory {BENCH_MEMORY}; try a smaller "
+                         f"--mib):\n{out.output}")
+    return parse_extents(out.output)
 
-        def at(v: tuple[float, float] | None, i: int) -> float | None:
-            return None if v is None else v[i]
-        fd_t = med.get((mode, mib, IOMMUFD))
-        rows.append([mode, mib, ms(ours_t, 0), ms(up_t, 0),
-                     ratio(at(up_t, 0), at(ours_t, 0)), ms(fd_t, 0),
-                     ms(ours_t, 1), ms(up_t, 1),
-                     ratio(at(up_t, 1), at(ours_t, 1)), ms(fd_t, 1)])
-    print(render(["memory", "MiB", "map ours ms", "map upstream ms",
-                  "map speedup", "map iommufd ms", "unmap ours ms",
-                  "unmap upstream ms", "unmap speedup", "unmap iommufd ms"],
-                 rows))
-    print(f"\nmedians of {args.runs} runs each; speedup = upstream time / "
-          f"our time (goal: >= 1.0x on 4k, >= 1.5x on thp and hugetlb); "
-          f"iommufd = IOMMU_IOAS_MAP/UNMAP of the same memory, edu "
-          f"attached through our device cdev; accel {world.accel}")
-    return 0
+
+def _command(guest: Guest, command: str) -> str | None:
+    """One command to the serving dma_bench; its output, None on failure
+    (printed)."""
+    out = guest.run(f"kill -0 $(cat /tmp/dma.pid) && "
+                    f"echo {command} > {CTL} && cat {REPLY}", timeout=900)
+    if not out.ok or "DONE" not in out.output:
+        log = guest.run(f"cat {SERVE_LOG}").output
+        print(f"dma_bench `{command}` failed:\n{out.output}{log}",
+              file=sys.stderr)
+        return None
+    return out.output
+
+
+def measure_dma(world: World, runs: int, clock: str,
+                cases: list[tuple[str, int]]
+                ) -> tuple[Samples, dict[str, str]]:
+    """One boot of `bench dma`: samples in us by row (dma_rows' keys) and
+    column (ours, upstream, iommufd), round 0 the warm-up (left out); and
+    a note per row (the buffer's physical extents).
+
+    Each case's buffer is allocated once, by one dma_bench --serve that
+    lives through all its rounds, and every set maps that same buffer:
+    how much type1 can batch depends on the physical contiguity of the
+    pages, which a fresh allocation changes from one run to the next (a
+    trial under icount: 6 ms then 27 ms for the same unmap), so holding
+    the buffer is what makes both sets, and every round, do the same
+    work.
+    """
+    samples: Samples = {}
+    notes: dict[str, str] = {}
+    progress = Progress(f"bench dma ({clock})",
+                        len(cases) * (runs + 1) * len(MODSETS))
+    with _bench_guest(world, "bench-dma", clock) as guest:
+        hugetlb = [mib for mode, mib in cases if mode == "hugetlb"]
+        if hugetlb:
+            want = max(hugetlb) // 2 + 8
+            guest.check(f"echo {want} > /proc/sys/vm/nr_hugepages")
+            got = int(guest.check("cat /proc/sys/vm/nr_hugepages"))
+            if got < want:
+                raise SystemExit(
+                    f"the bench guest reserved {got} of {want} huge "
+                    f"pages; use a smaller --mib")
+        for mode, mib in cases:
+            extents = _serve(guest, mode, mib)
+            for op in ("map", "unmap"):
+                notes[f"{op} {mode} {mib}"] = (
+                    "" if extents is None else f"{extents} extents")
+            for round_ in range(runs + 1):
+                for modset in _order(round_):
+                    guest.use_modules(modset)
+                    # With ours loaded, the same memory also goes through
+                    # IOMMU_IOAS_MAP, edu attached through our device cdev.
+                    columns = [(modset, "type1")]
+                    if modset == OURS:
+                        columns.append((IOMMUFD, "iommufd"))
+                    for column, path in columns:
+                        out = _command(guest, f"{path} 1")
+                        m, u = parse_dma(out or "")
+                        if round_ and m and u:
+                            add(samples, f"map {mode} {mib}", column,
+                                round_, m[0])
+                            add(samples, f"unmap {mode} {mib}", column,
+                                round_, u[0])
+                    # A fresh load each time: every visit pays the same.
+                    guest.use_modules(NONE)
+                    progress.step(f"{mode} {mib} MiB round {round_} "
+                                  f"{modset}")
+            guest.run(f"echo quit > {CTL}; while kill -0 $(cat "
+                      f"/tmp/dma.pid) 2>/dev/null; do sleep 1; done")
+    progress.finish()
+    return samples, notes
 
 
 PCI_CASES = [("irq_roundtrip", "interrupt round trip (MSI, poll, ack)", "us"),
@@ -250,70 +319,131 @@ PCI_CASES = [("irq_roundtrip", "interrupt round trip (MSI, poll, ack)", "us"),
              ("pio_write16", "I/O BAR write16, pwrite", "ns"),
              ("pio_write32", "I/O BAR write32, pwrite", "ns"),
              ("pio_write64", "I/O BAR write64, pwrite", "ns")]
-PCI_ITERATIONS = 2000
+PCI_ITERATIONS = 20000
+"""BAR accesses per measurement and run (the mean per access is taken)."""
+PCI_IRQS = 5000
+"""Interrupt round trips per run (the median is taken)."""
+PCI_CPU_MASK = "1"
+"""The CPUs (a hex mask: the first) pci_bench and new interrupts use."""
 
 
-def parse_pci(output: str) -> dict[str, float]:
-    """Nanoseconds by measurement name from pci_bench's RESULT lines."""
-    values: dict[str, float] = {}
-    for line in output.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == "RESULT":
-            try:
-                values[parts[1]] = float(parts[2])
-            except ValueError:
-                continue
-    return values
+def pci_rows(samples: Samples) -> list[Row]:
+    """The pci table's rows: PCI_CASES, then any other measurement
+    pci_bench printed (in ns), by name."""
+    rows = [Row(key, label, unit, 1000.0 if unit == "us" else 1.0)
+            for key, label, unit in PCI_CASES]
+    known = {key for key, _, _ in PCI_CASES}
+    for key in sorted({k for k, _ in samples} - known):
+        rows.append(Row(key, key, "ns", 1.0))
+    return rows
 
 
-def _pci_runs(guest: Guest, runs: int) -> dict[str, list[float]]:
-    """Run pci_bench @runs times; the samples of each measurement."""
-    samples: dict[str, list[float]] = {}
-    for _ in range(runs):
-        out = guest.run(f"{PCI_BENCH} {PCI_ITERATIONS}", timeout=900)
-        values = parse_pci(out.output)
-        if not out.ok or not values:
-            print(f"pci_bench failed:\n{out.output}", file=sys.stderr)
-            continue
-        for name, value in values.items():
-            samples.setdefault(name, []).append(value)
+def measure_pci(world: World, runs: int, clock: str) -> Samples:
+    """One boot of `bench pci`: samples in ns by measurement and set,
+    round 0 the warm-up (left out)."""
+    samples: Samples = {}
+    progress = Progress(f"bench pci ({clock})", (runs + 1) * len(MODSETS))
+    with _bench_guest(world, "bench-pci", clock) as guest:
+        # The program and its interrupt on one CPU (the first), so that
+        # where the MSI lands relative to the poller is the same in every
+        # run. (It was not what made the round trip's median jump between
+        # 5.5 and 7.5-9.5 us under icount: that was edu's factorial
+        # thread, see pci_bench.c's irq_roundtrip.)
+        guest.check(f"echo {PCI_CPU_MASK} > /proc/irq/default_smp_affinity")
+        for round_ in range(runs + 1):
+            for modset in _order(round_):
+                guest.use_modules(modset)
+                out = guest.run(f"taskset {PCI_CPU_MASK} {PCI_BENCH} "
+                                f"{PCI_ITERATIONS} {PCI_IRQS}", timeout=900)
+                guest.use_modules(NONE)
+                progress.step(f"round {round_} {modset}")
+                values = parse_pci(out.output)
+                if not out.ok or not values:
+                    print(f"pci_bench failed:\n{out.output}",
+                          file=sys.stderr)
+                    continue
+                if round_:
+                    for name, value in values.items():
+                        add(samples, name, modset, round_, value)
+    progress.finish()
     return samples
 
 
-def pci(args: argparse.Namespace) -> int:
-    """Interrupt and BAR access costs, ours against upstream in one boot."""
+def _cases(args: argparse.Namespace) -> list[tuple[str, int]]:
+    """The (mode, MiB) cases `bench dma` runs: DMA_CASES, or every mode
+    at the sizes given with --mib."""
+    if not args.mib:
+        return DMA_CASES
+    return [(mode, mib) for mode in DMA_MODES for mib in args.mib]
+
+
+def _legend(runs: int, clock: str, accel: str) -> str:
+    return (f"{runs} rounds per set after a warm-up round, sets interleaved "
+            f"in one boot; speedup = median upstream time / median our "
+            f"time; [interval] = {CONFIDENCE:.0%} sign-test interval of "
+            f"the median per-round ratio; inconclusive when it contains "
+            f"1.0; clock {clock}, accel {accel}")
+
+
+def _run(args: argparse.Namespace, measure: str) -> int:
+    """`bench dma` / `bench pci`: per clock, --repeat boots, a table
+    each; then the spread across boots and the clocks side by side."""
     world = build(args.flavour)
-    samples: dict[tuple[str, str], list[float]] = {}
-    with world.guest("bench-pci") as guest:
-        # Interleave the sets, a warm-up round first: under TCG the first
-        # run of guest code pays for its translation, which would bias
-        # whichever set went first.
-        for round_ in range(args.runs + 1):
-            for modset in MODSETS:
-                guest.use_modules(modset)
-                runs = _pci_runs(guest, 1)
-                guest.use_modules(NONE)
-                if round_ == 0:
-                    continue
-                for name, values in runs.items():
-                    samples.setdefault((name, modset), []).extend(values)
-    med = {k: statistics.median(v) for k, v in samples.items()}
-
-    rows = []
-    for name, label, unit in PCI_CASES:
-        o, u = med.get((name, OURS)), med.get((name, UPSTREAM))
-        scale = 1000.0 if unit == "us" else 1.0
-
-        def fmt(v: float | None, scale: float = scale) -> str:
-            return "-" if v is None else f"{v / scale:.1f}"
-        rows.append([f"{label} ({unit})", fmt(o), fmt(u), ratio(u, o)])
-    print(render(["measurement", "ours", "upstream", "speedup"], rows))
-    print(f"\nmedians of {args.runs} runs of {PCI_ITERATIONS} iterations "
-          f"each (interrupt: median round trip of a run; BAR access: mean "
-          f"per access of a run); speedup = upstream time / our time "
-          f"(goal: >= 1.0x); accel {world.accel}")
+    runs = args.runs or (DMA_RUNS if measure == "dma" else PCI_RUNS)
+    clocks = CLOCKS if args.clock == "both" else (args.clock,)
+    per_clock: dict[str, list[Samples]] = {}
+    rows: list[Row] = []
+    for clock in clocks:
+        for i in range(args.repeat):
+            if args.repeat > 1:
+                note(f"{clock} invocation {i + 1} of {args.repeat}")
+            notes: dict[str, str] = {}
+            if measure == "dma":
+                cases = _cases(args)
+                samples, notes = measure_dma(world, runs, clock, cases)
+                rows = dma_rows(cases)
+                extra = [(IOMMUFD, "iommufd med")]
+            else:
+                samples = measure_pci(world, runs, clock)
+                rows = pci_rows(samples)
+                extra = []
+            per_clock.setdefault(clock, []).append(samples)
+            print(table(samples, rows, extra, notes))
+            legend = _legend(runs, clock, world.accel)
+            if measure == "dma":
+                legend += ("; iommufd = IOMMU_IOAS_MAP/UNMAP of the same "
+                           "buffer, edu attached through our device cdev"
+                           "; extents = the buffer's physically "
+                           "contiguous runs")
+            else:
+                legend += (f"; BAR rows: mean of {PCI_ITERATIONS} "
+                           f"accesses per run; interrupt: median of "
+                           f"{PCI_IRQS} round trips per run")
+            print(f"\n{legend}\n", flush=True)
+    if args.repeat > 1:
+        for clock, invocations in per_clock.items():
+            print(f"speedup in each of {args.repeat} boots ({clock}):")
+            print(repeat_table(invocations, rows) + "\n")
+    if len(per_clock) > 1:
+        print(side_by_side(per_clock, rows))
     return 0
 
 
+def dma(args: argparse.Namespace) -> int:
+    """Map/unmap times, ours against upstream in one boot (see _run)."""
+    return _run(args, "dma")
+
+
+def pci(args: argparse.Namespace) -> int:
+    """Interrupt and BAR access costs, ours against upstream (_run)."""
+    return _run(args, "pci")
+
+
+LOOP_RUNS = 3
+"""Default runs of each `bench loop` step."""
+
+
 def main(args: argparse.Namespace) -> int:
+    if args.which == "loop" and not args.runs:
+        args.runs = LOOP_RUNS
     return {"loop": loop, "dma": dma, "pci": pci}[args.which](args)

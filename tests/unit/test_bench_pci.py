@@ -1,4 +1,4 @@
-from harness.bench import parse_pci, ratio
+from harness.benchrows import parse_pci, ratio
 
 OUTPUT = """\
 opening edu ...

@@ -22,7 +22,7 @@ def test_every_requirement_names_a_package_and_probe():
 
 
 def test_dma_bench_output_parses():
-    from harness.bench import parse_dma, ratio
+    from harness.benchrows import parse_dma, ratio
     maps, unmaps = parse_dma("noise\nRESULT thp 64 1500 300\nRESULT thp 64 "
                              "1700 310\n")
     assert maps == [1500.0, 1700.0] and unmaps == [300.0, 310.0]
