@@ -85,6 +85,13 @@ class ProgramInfo:
     def timeout(self) -> float:
         return float(self.options.get("timeout", 120))
 
+    @property
+    def cpus(self) -> int | None:
+        """`cpus=N`: the vCPUs its cases need (threads or processes that
+        must run at once); None for the pool's default (harness/pool.py)."""
+        value = self.options.get("cpus")
+        return int(value) if value else None
+
 
 def list_cases(source: str) -> list[str]:
     """KTAP case names a kselftest_harness program will report, in order.
