@@ -110,6 +110,7 @@ def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
 
     top = Archive()
     top.copy("init", IMAGES / "init", 0o755)
+    top.copy("etc/fstab", IMAGES / "fstab")
     top.copy(guestfs.in_archive(guestfs.MODSET_SCRIPT),
              IMAGES / "vfio-modset", 0o755)
     top.directory(guestfs.in_archive(modsets.guest_dir(modsets.OURS)))
