@@ -145,7 +145,7 @@ def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = (),
     # Everything make reads: skip Kbuild's start-up (2-3 s on a loaded
     # host) when none of it changed since the last successful build.
     digest = (stamps.Digest().text("flags", " ".join(flags))
-              .files(p for p in (out / "src").rglob("*")
+              .stats(p for p in (out / "src").rglob("*")
                      if p.is_file() and _is_source(p))
               .kernel(kernel, tree))
     stamp = out / stamps.STAMP_NAME

@@ -2,6 +2,7 @@
 .modinfo read from the ELF file, and a guest case with its reference
 counts in one round trip (the shell text run by the image's busybox)."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -32,6 +33,15 @@ def test_a_stamp_is_fresh_only_for_the_same_inputs_and_outputs(tmp_path):
     assert not stamps.fresh(stamp, digest, [out, tmp_path / "b.ko"])
     stamps.forget(stamp)
     assert stamps.read_extra(stamp, "order") is None
+
+
+def test_a_touch_counts_as_an_edit_where_make_would_say_so(tmp_path):
+    src = tmp_path / "a.c"
+    src.write_text("int x;")
+    before = stamps.Digest().stats([src]).hexdigest()
+    assert stamps.Digest().stats([src]).hexdigest() == before
+    os.utime(src, ns=(1, 1))
+    assert stamps.Digest().stats([src]).hexdigest() != before
 
 
 def test_a_layered_image_is_its_archives_one_after_the_other(tmp_path):
