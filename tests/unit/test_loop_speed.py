@@ -112,3 +112,27 @@ def test_a_case_and_its_counts_come_back_apart(tmp_path):
     assert result.output == "# KTAP-ish\nno newline"
     assert result.data == b"# KTAP-ish\nno newline"
     assert before == after == {"(bound)": 0, "vfio_pci": 0, "vfio": 3}
+
+
+def test_a_program_compiled_elsewhere_is_taken_from_the_cache(tmp_path):
+    from harness.paths import Layout
+    from harness.programs import _from_shared, _shared_key, _to_shared
+    lay = Layout(tmp_path / "cache", "6.12.0-1", "default")
+    src, header = tmp_path / "t.c", tmp_path / "t.h"
+    src.write_text("int main(void) { return 0; }\n")
+    header.write_text("#define X 1\n")
+    key = _shared_key(lay, src, [header])
+    assert key == _shared_key(lay, src, [header])
+    header.write_text("#define X 2\n")
+    assert _shared_key(lay, src, [header]) != key
+    cached = lay.cache / "programs" / key / "t"
+    binary = tmp_path / "build" / "t"
+    binary.parent.mkdir()
+    assert not _from_shared(cached, binary)
+    binary.write_bytes(b"\x7fELF compiled")
+    _to_shared(binary, cached)
+    other = tmp_path / "clone" / "t"
+    other.parent.mkdir()
+    assert _from_shared(cached, other)
+    assert other.read_bytes() == b"\x7fELF compiled"
+    assert os.access(other, os.X_OK)
