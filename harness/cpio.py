@@ -6,16 +6,26 @@ that need no mknod: ownership and modes are just numbers in the header.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import shutil
 import stat
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
 
 
 @dataclass
 class _Entry:
     name: str
     mode: int
-    data: bytes = b""
+    data: bytes | Path = b""
+    """The content, or the host file it is read from when written."""
     rdev: tuple[int, int] = (0, 0)
+
+    def content(self) -> bytes:
+        return self.data.read_bytes() if isinstance(self.data, Path) \
+            else self.data
 
 
 def _pad4(n: int) -> bytes:
@@ -27,6 +37,14 @@ class Archive:
     """An in-memory initramfs; later entries of the same path win."""
 
     entries: dict[str, _Entry] = field(default_factory=dict)
+    written: Path | None = None
+    """An archive already written to this file, copied as it is."""
+
+    @classmethod
+    def of_file(cls, path: Path) -> Archive:
+        """The archive written to `path` (by write()), to be copied into
+        a larger one unchanged."""
+        return cls(written=path)
 
     def _parents(self, path: str) -> None:
         parts = path.split("/")[:-1]
@@ -48,6 +66,10 @@ class Archive:
     def file(self, path: str, data: bytes, mode: int = 0o644) -> None:
         self._add(_Entry(path, stat.S_IFREG | mode, data))
 
+    def copy(self, path: str, source: Path, mode: int = 0o644) -> None:
+        """A file whose content is `source`'s, read when written."""
+        self._add(_Entry(path, stat.S_IFREG | mode, source))
+
     def symlink(self, path: str, target: str) -> None:
         self._add(_Entry(path, stat.S_IFLNK | 0o777, target.encode()))
 
@@ -58,21 +80,52 @@ class Archive:
     def __contains__(self, path: str) -> bool:
         return path.strip("/") in self.entries
 
-    def to_bytes(self) -> bytes:
-        out = bytearray()
+    def digest(self) -> str:
+        """What the archive would hold: names, modes, device numbers,
+        contents given as bytes, and for copied files their path, size
+        and mtime (a file rewritten in place within one mtime tick is
+        missed, as make would miss it)."""
+        h = hashlib.sha256()
+        if self.written is not None:
+            st = self.written.stat()
+            h.update(f"{self.written}\0{st.st_size}\0{st.st_mtime_ns}\0"
+                     .encode())
+        for name in sorted(self.entries):
+            e = self.entries[name]
+            h.update(f"{name}\0{e.mode}\0{e.rdev}\0".encode())
+            if isinstance(e.data, Path):
+                st = e.data.stat()
+                h.update(f"{e.data}\0{st.st_size}\0{st.st_mtime_ns}\0"
+                         .encode())
+            else:
+                h.update(hashlib.sha256(e.data).digest())
+        return h.hexdigest()
+
+    def write(self, out: BinaryIO) -> None:
+        """The archive, streamed to `out`."""
+        if self.written is not None:
+            with self.written.open("rb") as f:
+                shutil.copyfileobj(f, out, 1 << 20)
+            return
         # Directories sort before their contents: the kernel creates
         # entries in archive order.
         names = sorted(self.entries)
         for ino, name in enumerate(names, start=1):
-            out += _record(ino, self.entries[name])
-        out += _record(0, _Entry("TRAILER!!!", 0))
-        return bytes(out)
+            _write_record(out, ino, self.entries[name])
+        _write_record(out, 0, _Entry("TRAILER!!!", 0))
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        self.write(buf)
+        return buf.getvalue()
 
 
-def _record(ino: int, entry: _Entry) -> bytes:
+def _write_record(out: BinaryIO, ino: int, entry: _Entry) -> None:
     name = entry.name.encode() + b"\0"
-    fields = (ino, entry.mode, 0, 0, 1, 0, len(entry.data), 0, 0,
+    data = entry.content()
+    fields = (ino, entry.mode, 0, 0, 1, 0, len(data), 0, 0,
               entry.rdev[0], entry.rdev[1], len(name), 0)
     header = b"070701" + b"".join(b"%08X" % f for f in fields)
-    return (header + name + _pad4(len(header) + len(name))
-            + entry.data + _pad4(len(entry.data)))
+    out.write(header + name + _pad4(len(header) + len(name)))
+    out.write(data)
+    out.write(_pad4(len(data)))

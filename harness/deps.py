@@ -42,6 +42,8 @@ REQUIREMENTS = [
     Requirement("kmod", "depmod"),
     Requirement("kmod", "modinfo"),
     Requirement("xz-utils", "xz"),
+    Requirement("lz4", "lz4"),
+    Requirement("binutils", "strip"),
     Requirement("cpio", "cpio"),
     Requirement("perl", "perl"),
     Requirement("rsync", "rsync"),
@@ -67,7 +69,13 @@ PROGRAMS: dict[str, str] = {
     "bc": "changes.rst; kernel/time/timeconst.h",
     "perl": "not in changes.rst; checkpatch.pl, the kernel's perl scripts",
     "rsync": "not in changes.rst; 6.12's headers_install",
-    "xz": "changes.rst omits it; CONFIG_KERNEL_XZ compresses bzImage",
+    "xz": "changes.rst omits it; tinyconfig's CONFIG_KERNEL_XZ (a "
+          "fragment without CONFIG_KERNEL_LZ4, e.g. an older revision's)",
+    "lz4": "changes.rst (for CONFIG_KERNEL_LZ4); images/kernel.config "
+           "compresses bzImage with it: XZ's decompression took 1-1.3 s of "
+           "every boot under TCG",
+    "strip": "binutils; harness/image.py drops the guest programs' debug "
+             "info from the image",
     "tar": "changes.rst; GNU tar",
     "cpio": "changes.rst",
     "mount": "changes.rst (util-linux); the fresh-check's bind mounts",

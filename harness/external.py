@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import modsets
+from . import modsets, stamps
 from .errors import BuildError
 from .kernel import Kernel, jobs
 from .modules import Modules
@@ -143,7 +143,8 @@ def build_external(kernel: Kernel, spec: ExternalSpec, modset: str,
     """
     src = out / "src"
     src.mkdir(parents=True, exist_ok=True)
-    for path in spec.sources(kernel.layout):
+    sources = spec.sources(kernel.layout)
+    for path in sources:
         target = src / path.name
         if not target.exists() or target.read_bytes() != path.read_bytes():
             shutil.copy2(path, target)
@@ -157,9 +158,25 @@ def build_external(kernel: Kernel, spec: ExternalSpec, modset: str,
     text = kbuild_text(spec, include)
     if not kbuild.exists() or kbuild.read_text() != text:
         kbuild.write_text(text)
+    flags = [*(["W=1"] if spec.strict else []), *extra]
+    kos = {m: src / f"{m}.ko" for m in spec.modules}
+    # Everything the build reads: skip make when none of it changed.
+    stamp = out / stamps.STAMP_NAME
+    digest = (stamps.Digest().text("modules", " ".join(spec.modules))
+              .text("flags", " ".join(flags)).text("kbuild", text)
+              .files(sources).kernel(kernel))
+    if include is not None:
+        digest.tree(include).file(symvers)
+    if stamps.fresh(stamp, digest, kos.values()):
+        kept = stamps.read_extra(stamp, "kept")
+        told = stamps.read_extra(stamp, "notes")
+        for line in told if isinstance(told, list) else []:
+            note(str(line))
+        if isinstance(kept, list):
+            return {m: kos[m] for m in kept if m in kos}
+    stamps.forget(stamp)
     cmd = ["make", "-C", str(kernel.layout.kbuild), f"M={src}",
-           f"-j{jobs()}", *(["W=1"] if spec.strict else []), *extra,
-           "modules"]
+           f"-j{jobs()}", *flags, "modules"]
     progress = Progress(f"{spec.name} against {modset}'s headers")
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
@@ -172,18 +189,20 @@ def build_external(kernel: Kernel, spec: ExternalSpec, modset: str,
     if spec.strict and problems:
         raise BuildError(f"{spec.name} must build W=1 warning-free:\n"
                          + "\n".join(problems[:40]))
-    kos = {m: src / f"{m}.ko" for m in spec.modules}
     if absent := [m for m, ko in kos.items() if not ko.exists()]:
         raise BuildError(f"{spec.name}: {', '.join(absent)} not built")
+    notes: list[str] = []
     if modset == modsets.OURS:
         # A module that would not load on our set stays out of the image
         # (its tests then fail, saying so) rather than failing every build.
         for name, ko in list(kos.items()):
             if missing := unresolved_imports(
                     kernel.layout.kbuild / "Module.symvers", symvers, ko):
-                note(f"{name} left out of the {modset} set: our modules do "
-                     f"not export {', '.join(missing)}")
+                notes.append(f"{name} left out of the {modset} set: our "
+                             f"modules do not export {', '.join(missing)}")
+                note(notes[-1])
                 del kos[name]
+    stamps.record(stamp, digest, kept=sorted(kos), notes=notes)
     progress.finish(f"{len(kos)} built")
     return kos
 

@@ -11,6 +11,7 @@ log is searched for splats.
 
 from __future__ import annotations
 
+import codecs
 import ctypes
 import re
 import signal
@@ -31,6 +32,7 @@ from .errors import (
     GuestOutputLost,
     GuestSplat,
     GuestTimeout,
+    HarnessError,
 )
 from .topology import Topology
 
@@ -38,6 +40,18 @@ if TYPE_CHECKING:
     from qemu.qmp.legacy import QEMUMonitorProtocol
 
 BOOT_TIMEOUT = 180.0
+# The VFIO modules' reference counts ("NAME COUNT" from /proc/modules,
+# the third field, which lsmod prints as "Used by") and the devices bound
+# to vfio-pci ("bound BDF"), with shell builtins only: an lsmod and an ls
+# were two fork+execs per reading, each several ms under TCG.
+REFS_COMMAND = (
+    "while read -r _n _s _u _r; do case $_n in vfio*|mdev*) "
+    "echo \"$_n $_u\";; esac; done </proc/modules; "
+    "for _d in /sys/bus/pci/drivers/vfio-pci/*:*; do "
+    "[ -e \"$_d\" ] && echo \"bound ${_d##*/}\"; done; true")
+# Frames a program's output inside a run_counted() command.
+_PROGRAM_START = "\x02P\x03"
+_PROGRAM_END = re.compile(r"\x02Q(\d+)\x03")
 PR_SET_PDEATHSIG = 1
 _READY = re.compile(rb"HARNESS-READY\r?\n")
 # Bytes asked for per read of the shell port.
@@ -66,6 +80,21 @@ def _die_with_parent() -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def parse_refs(text: str) -> dict[str, int]:
+    """REFS_COMMAND's output as module -> count, and "(bound)" -> the
+    number of devices bound to vfio-pci (pure)."""
+    refs = {"(bound)": 0}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) != 2:
+            continue
+        if fields[0] == "bound":
+            refs["(bound)"] += 1
+        elif fields[1].isdigit():
+            refs[fields[0]] = int(fields[1])
+    return refs
+
+
 def tail(text: str, lines: int = 30) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
@@ -83,6 +112,10 @@ class Guest:
         self.boot_seconds = 0.0
         self._seq = 0
         self._console_seen = 0
+        self._console_text = ""
+        self._console_read = 0
+        self._console_decoder = codecs.getincrementaldecoder("utf-8")(
+            errors="replace")
         self._proc: pexpect.spawn[bytes] | None = None
         self._channel = Channel()
         self._qmp: QEMUMonitorProtocol | None = None
@@ -91,6 +124,7 @@ class Guest:
     def start(self) -> Guest:
         self.console_log.parent.mkdir(parents=True, exist_ok=True)
         self.console_log.write_text("")
+        self._console_reset()
         cmd = qemu.command(self.topology, self.boot)
         start = time.monotonic()
         self._shell_log = self.console_log.with_suffix(".shell.log").open(
@@ -240,11 +274,28 @@ class Guest:
         return self.console_log.with_suffix(".qemu.log")
 
     # --- console --------------------------------------------------------
+    def _console_reset(self) -> None:
+        self._console_text, self._console_read = "", 0
+        self._console_decoder.reset()
+
     def console(self) -> str:
+        """The whole console log so far (QEMU writes it to a file).
+
+        Only what was appended since the last call is read and decoded:
+        the log grows to megabytes over a session and is asked for
+        several times per test.
+        """
         try:
-            return self.console_log.read_text(errors="replace")
+            with self.console_log.open("rb") as f:
+                if f.seek(0, 2) < self._console_read:
+                    self._console_reset()  # rewritten by a new start()
+                f.seek(self._console_read)
+                new = f.read()
         except OSError:
-            return ""
+            return self._console_text
+        self._console_read += len(new)
+        self._console_text += self._console_decoder.decode(new)
+        return self._console_text
 
     def console_mark(self) -> int:
         return len(self.console())
@@ -327,15 +378,31 @@ class Guest:
     def module_refs(self) -> dict[str, int]:
         """Reference counts of the loaded VFIO modules, and under the key
         "(bound)" the number of devices bound to vfio-pci."""
-        out = self.check("lsmod; echo; ls /sys/bus/pci/drivers/vfio-pci "
-                         "2>/dev/null")
-        mods, _, bound = out.partition("\n\n")
-        refs = {"(bound)": sum(1 for e in bound.split() if ":" in e)}
-        for line in mods.splitlines()[1:]:
-            fields = line.split()
-            if len(fields) >= 3 and fields[0].startswith(("vfio", "mdev")):
-                refs[fields[0]] = int(fields[2])
-        return refs
+        return parse_refs(self.check(REFS_COMMAND))
+
+    def run_counted(self, cmd: str, timeout: float = 60.0
+                    ) -> tuple[Result, dict[str, int], dict[str, int]]:
+        """Run `cmd` between two module_refs() readings, in one round
+        trip; return its result and the readings before and after.
+
+        Raises what run() raises, and HarnessError when the framing of
+        the three parts did not come back.
+        """
+        line = (f"{REFS_COMMAND}; printf '\\002P\\003'; ( {cmd}\n); "
+                f"_st=$?; printf '\\002Q%d\\003' $_st; {REFS_COMMAND}")
+        out = self.run(line, timeout)
+        before, start, rest = out.output.partition(_PROGRAM_START)
+        ends = list(_PROGRAM_END.finditer(rest)) if start else []
+        if not ends:
+            raise HarnessError(f"`{cmd}`: its output came back without the "
+                               f"harness's markers:\n{tail(out.output)}")
+        end = ends[-1]
+        data = out.data
+        first = data.find(_PROGRAM_START.encode())
+        last = data.rfind(b"\x02Q")
+        result = Result(int(end.group(1)), rest[:end.start()],
+                        data[first + len(_PROGRAM_START):last])
+        return result, parse_refs(before), parse_refs(rest[end.end():])
 
     @staticmethod
     def leaked_refs(before: dict[str, int], after: dict[str, int]

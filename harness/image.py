@@ -3,10 +3,11 @@ harness/guestfs.py says."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
-from . import guestfs, modsets
+from . import guestfs, modsets, stamps
 from .cpio import Archive
 from .errors import HarnessError
 from .kernel import Kernel
@@ -14,6 +15,8 @@ from .modules import Modules
 from .paths import REPO
 
 BUSYBOX = Path("/bin/busybox")
+BASE_NAME = "initramfs-base.cpio"
+"""The base archive, shared by every image in one build directory."""
 IMAGES = REPO / "images"
 
 
@@ -21,7 +24,7 @@ def _busybox(archive: Archive) -> None:
     if not BUSYBOX.exists():
         raise HarnessError("busybox-static is missing; run `make deps` "
                            "(apt-get install busybox-static)")
-    archive.file("bin/busybox", BUSYBOX.read_bytes(), 0o755)
+    archive.copy("bin/busybox", BUSYBOX, 0o755)
     applets = subprocess.run([str(BUSYBOX), "--list-full"], check=True,
                              capture_output=True, text=True).stdout.split()
     for applet in applets:
@@ -38,7 +41,7 @@ def _tree(archive: Archive, src: Path, dest: str) -> None:
             archive.directory(rel)
         else:
             mode = 0o755 if path.stat().st_mode & 0o111 else 0o644
-            archive.file(rel, path.read_bytes(), mode)
+            archive.copy(rel, path, mode)
 
 
 def upstream_names(kernel: Kernel, ours: Modules) -> list[str]:
@@ -48,43 +51,83 @@ def upstream_names(kernel: Kernel, ours: Modules) -> list[str]:
     return [m for m in ours.order if m in shipped]
 
 
+def stripped(binary: Path) -> Path:
+    """`binary` without symbols or debug sections, for the guest: the
+    programs are built with -g for the host's tools, and those sections
+    were a fifth of the image (46.5 MB -> 38.0 MB), which the guest
+    kernel copies into its rootfs at every boot (about 17 ms per MB
+    under TCG, measured from "Unpacking initramfs" to "Freeing initrd
+    memory"). Remade when older than `binary`."""
+    out = binary.parent / "stripped" / binary.name
+    if not out.exists() or out.stat().st_mtime_ns < binary.stat().st_mtime_ns:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cmd = ["strip", "-o", str(out), str(binary)]
+        subprocess.run(cmd, check=True, capture_output=True)
+    return out
+
+
+def _write(archives: list[Archive], output: Path) -> Path:
+    """Write `archives` one after the other into `output` (the kernel
+    unpacks concatenated newc archives in turn, later entries replacing
+    earlier ones), unless the stamp says `output` already holds them."""
+    stamp = output.with_name(output.name + ".stamp.json")
+    digest = stamps.Digest()
+    for archive in archives:
+        digest.text("archive", archive.digest())
+    if stamps.fresh(stamp, digest, [output]):
+        return output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    stamps.forget(stamp)
+    tmp = output.with_name(f"{output.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as f:
+        for archive in archives:
+            archive.write(f)
+    tmp.replace(output)
+    stamps.record(stamp, digest)
+    return output
+
+
 def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
                 output: Path, extra: Path | None = None) -> Path:
-    archive = Archive()
+    """The initramfs at `output`: what seldom changes (busybox, the
+    kernel's modules, the guest programs: about 40 MB) is a base archive
+    cached beside it, followed by what an edit of kernel/ changes (our
+    modules, the scripts, the user's files), so that an edit rewrites a
+    few hundred KB and copies the base (0.6 s became about 0.05 s)."""
+    base = Archive()
     for d in ("proc", "sys", "dev", "tmp", "run", "root", "etc"):
-        archive.directory(d)
-    archive.char_device("dev/console", 5, 1)
-    archive.char_device("dev/null", 1, 3, 0o666)
-    _busybox(archive)
-    archive.file("init", (IMAGES / "init").read_bytes(), 0o755)
-    archive.file(guestfs.in_archive(guestfs.MODSET_SCRIPT),
-                 (IMAGES / "vfio-modset").read_bytes(), 0o755)
-    archive.file("etc/profile", b"export PS1='guest# '\n")
-    _tree(archive, kernel.layout.modroot / "lib", "lib")
-    archive.directory(guestfs.in_archive(modsets.guest_dir(modsets.OURS)))
+        base.directory(d)
+    base.char_device("dev/console", 5, 1)
+    base.char_device("dev/null", 1, 3, 0o666)
+    _busybox(base)
+    base.file("etc/profile", b"export PS1='guest# '\n")
+    _tree(base, kernel.layout.modroot / "lib", "lib")
+    base.directory(guestfs.in_archive(guestfs.PROGRAMS))
+    for name, binary in sorted(programs.items()):
+        base.copy(guestfs.in_archive(guestfs.program(name)),
+                  stripped(binary), 0o755)
+    base_cpio = _write([base], output.parent / BASE_NAME)
+
+    top = Archive()
+    top.copy("init", IMAGES / "init", 0o755)
+    top.copy("etc/fstab", IMAGES / "fstab")
+    top.copy(guestfs.in_archive(guestfs.MODSET_SCRIPT),
+             IMAGES / "vfio-modset", 0o755)
+    top.directory(guestfs.in_archive(modsets.guest_dir(modsets.OURS)))
     for name in ours.order + ours.kunit:
-        archive.file(guestfs.in_archive(guestfs.module(modsets.OURS, name)),
-                     ours.path(name).read_bytes())
+        top.copy(guestfs.in_archive(guestfs.module(modsets.OURS, name)),
+                 ours.path(name))
     orders = {modsets.OURS: ours.order,
               modsets.UPSTREAM: upstream_names(kernel, ours)}
     for modset, kos in sorted(ours.extra.items()):
         extra_dir = guestfs.in_archive(guestfs.extra_dir(modset))
-        archive.directory(extra_dir)
+        top.directory(extra_dir)
         for name, ko in sorted(kos.items()):
-            archive.file(f"{extra_dir}/{name}.ko", ko.read_bytes())
+            top.copy(f"{extra_dir}/{name}.ko", ko)
     for modset, names in orders.items():
-        archive.file(guestfs.in_archive(modsets.order_path(modset)),
-                     "\n".join(names).encode() + b"\n")
-    archive.directory(guestfs.in_archive(guestfs.PROGRAMS))
-    for name, binary in sorted(programs.items()):
-        archive.file(guestfs.in_archive(guestfs.program(name)),
-                     binary.read_bytes(), 0o755)
-    archive.directory(guestfs.in_archive(guestfs.HOST))
+        top.file(guestfs.in_archive(modsets.order_path(modset)),
+                 "\n".join(names).encode() + b"\n")
+    top.directory(guestfs.in_archive(guestfs.HOST))
     if extra:
-        _tree(archive, extra, guestfs.in_archive(guestfs.HOST))
-    data = archive.to_bytes()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(output)
-    return output
+        _tree(top, extra, guestfs.in_archive(guestfs.HOST))
+    return _write([Archive.of_file(base_cpio), top], output)

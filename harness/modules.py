@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import stamps
 from .errors import BuildError
 from .kernel import Kernel, jobs
 from .paths import REPO
@@ -79,18 +81,53 @@ def mirror(src: Path, dst: Path) -> bool:
     return changed
 
 
+def modinfo(ko: Path) -> dict[str, str]:
+    """The `key=value` strings of a module's .modinfo section, as
+    `modinfo` prints them, read from the ELF file directly (14 modinfo
+    runs took 0.23 s on a loaded host; this takes a millisecond).
+
+    Raises BuildError when `ko` is not a little-endian ELF64 object with
+    a .modinfo section.
+    """
+    data = ko.read_bytes()
+    if data[:6] != b"\x7fELF\x02\x01":
+        raise BuildError(f"{ko} is not a little-endian ELF64 object")
+    # ELF64 header: e_shoff at 0x28, e_shentsize/e_shnum/e_shstrndx at
+    # 0x3a (elf(5)); a section header's sh_name at 0, sh_offset at 0x18,
+    # sh_size at 0x20.
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+
+    def section(i: int) -> tuple[int, int, int]:
+        base = shoff + i * shentsize
+        name, = struct.unpack_from("<I", data, base)
+        offset, size = struct.unpack_from("<QQ", data, base + 0x18)
+        return name, offset, size
+
+    _, strtab, _ = section(shstrndx)
+    for i in range(shnum):
+        name, offset, size = section(i)
+        end = data.index(b"\0", strtab + name)
+        if data[strtab + name:end] == b".modinfo":
+            info: dict[str, str] = {}
+            for entry in data[offset:offset + size].split(b"\0"):
+                key, eq, value = entry.decode(errors="replace").partition(
+                    "=")
+                if eq:
+                    info.setdefault(key, value)
+            return info
+    raise BuildError(f"{ko} has no .modinfo section")
+
+
 def module_depends(ko: Path) -> set[str]:
-    out = subprocess.run(["modinfo", "-F", "depends", str(ko)],
-                         capture_output=True, text=True, check=True).stdout
     # depends names a module as its file is named (vfio-pci-core), while
     # name gives KBUILD_MODNAME (vfio_pci_core): compare the latter.
-    return {d.replace("-", "_") for d in out.strip().split(",") if d}
+    depends = modinfo(ko).get("depends", "")
+    return {d.replace("-", "_") for d in depends.split(",") if d}
 
 
 def module_name(ko: Path) -> str:
-    out = subprocess.run(["modinfo", "-F", "name", str(ko)],
-                         capture_output=True, text=True, check=True).stdout
-    return out.strip() or ko.stem
+    return modinfo(ko).get("name") or ko.stem
 
 
 def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = (),
@@ -103,9 +140,23 @@ def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = (),
     mirror(SOURCES, out / "src")
     mdir = out / "src" / "drivers" / "vfio"
     tree = kbuild or kernel.layout.kbuild
-    cmd = ["make", "-C", str(tree), f"M={mdir}", "W=1",
-           f"VFIO_INCLUDE={out / 'src' / 'include'}", f"-j{jobs()}",
-           *extra_make, "modules"]
+    flat = out / "ko"
+    flags = ["W=1", f"VFIO_INCLUDE={out / 'src' / 'include'}", *extra_make]
+    # Everything make reads: skip Kbuild's start-up (2-3 s on a loaded
+    # host) when none of it changed since the last successful build.
+    digest = (stamps.Digest().text("flags", " ".join(flags))
+              .stats(p for p in (out / "src").rglob("*")
+                     if p.is_file() and _is_source(p))
+              .kernel(kernel, tree))
+    stamp = out / stamps.STAMP_NAME
+    order = stamps.read_extra(stamp, "order")
+    if isinstance(order, list) and stamps.fresh(
+            stamp, digest, [flat / f"{m}.ko" for m in order]):
+        Progress("our modules").finish("unchanged")
+        return _split(flat, [str(m) for m in order])
+    stamps.forget(stamp)
+    cmd = ["make", "-C", str(tree), f"M={mdir}", f"-j{jobs()}", *flags,
+           "modules"]
     progress = Progress("our modules")
     proc = subprocess.run(cmd, capture_output=True, text=True)
     log = proc.stdout + proc.stderr
@@ -125,13 +176,18 @@ def build_ours(kernel: Kernel, out: Path, extra_make: tuple[str, ...] = (),
     if not kos:
         raise BuildError(f"no modules were built under {mdir}")
     depends = {module_name(ko): module_depends(ko) for ko in kos}
-    flat = out / "ko"
     shutil.rmtree(flat, ignore_errors=True)
     flat.mkdir(parents=True)
     for ko in kos:
         shutil.copy2(ko, flat / f"{module_name(ko)}.ko")
     progress.finish(f"{len(kos)} built")
     order = load_order(depends)
+    stamps.record(stamp, digest, order=order)
+    return _split(flat, order)
+
+
+def _split(flat: Path, order: list[str]) -> Modules:
+    """Modules in `flat`, loaded in `order`: the set, then KUnit's."""
     return Modules(flat, [m for m in order if not m.endswith(KUNIT_SUFFIX)],
                    [m for m in order if m.endswith(KUNIT_SUFFIX)])
 

@@ -9,9 +9,17 @@ from .world import World
 
 BOOT_ATTEMPTS = 2
 
+TEST_CPUS = 1
+"""vCPUs of a test guest unless its test asks for more (`// harness:
+cpus=2` in a guest program, @pytest.mark.cpus(2) on a Python test).
+Bringing up a second vCPU under TCG took about 0.25 s of every boot
+(its delay loop calibrates the slow way), and each idle vCPU costs the
+host timer ticks; only tests that race threads or processes need two."""
+
 
 class GuestPool:
-    """Boots a machine on first use and keeps it for the next test.
+    """Boots a machine (with some number of vCPUs) on first use and
+    keeps it for the next test.
 
     A guest that splatted, timed out or died is thrown away and the next
     test gets a fresh boot, so one bad test does not fail the rest.
@@ -20,23 +28,26 @@ class GuestPool:
     def __init__(self, world: World, prefix: str = "") -> None:
         self.world = world
         self.prefix = f"{prefix}-" if prefix else ""
-        self.guests: dict[str, Guest] = {}
+        self.guests: dict[tuple[str, int], Guest] = {}
         self.boots = 0
 
-    def acquire(self, machine: str, modset: str) -> Guest:
-        guest = self.guests.get(machine)
+    def acquire(self, machine: str, modset: str, cpus: int = TEST_CPUS
+                ) -> Guest:
+        """The machine's guest with `cpus` vCPUs and `modset` loaded,
+        booted if there is none (or the last one is spoiled)."""
+        guest = self.guests.get((machine, cpus))
         if guest is not None and (guest.tainted or not guest.alive):
             note(f"rebooting {machine}: the previous guest is "
                  f"{'spoiled' if guest.alive else 'gone'}")
             guest.close()
             guest = None
         if guest is None:
-            guest = self._boot(machine)
-            self.guests[machine] = guest
+            guest = self._boot(machine, cpus)
+            self.guests[(machine, cpus)] = guest
         guest.use_modules(modset)
         return guest
 
-    def _boot(self, machine: str) -> Guest:
+    def _boot(self, machine: str, cpus: int) -> Guest:
         """A started guest. A splat while booting comes before any VFIO
         module is loaded, so it is the guest kernel under TCG, not the
         code under test (seen here: a KASAN report in an interrupt at
@@ -46,7 +57,7 @@ class GuestPool:
         while True:
             self.boots += 1
             guest = self.world.guest(f"{self.prefix}{machine}-{self.boots}",
-                                     machine)
+                                     machine, cpus=cpus)
             try:
                 return guest.start()
             except GuestSplat as exc:

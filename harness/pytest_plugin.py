@@ -33,7 +33,7 @@ from . import features, guestfs, kmemleak, ktap, modsets, splat
 from .errors import GuestSplat, HarnessError
 from .guest import Guest, tail
 from .paths import FRAGMENTS, results_dir
-from .pool import GuestPool
+from .pool import TEST_CPUS, GuestPool
 from .programs import GUEST_TESTS, program_info
 from .reporting import ResultsReporter
 from .results import Row
@@ -128,6 +128,8 @@ def pytest_configure(config: pytest.Config) -> None:
                             "the main job")
     config.addinivalue_line("markers", "machine(name): the machine topology "
                             "a guest test needs")
+    config.addinivalue_line("markers", "cpus(n): the guest needs n vCPUs "
+                            "(default harness.pool.TEST_CPUS)")
     config.addinivalue_line("markers", "last_per_modset: run after every "
                             "other test of the same module set")
     config.addinivalue_line("markers", "modsets(*names): run only on these "
@@ -166,7 +168,9 @@ def guest(request: pytest.FixtureRequest, modset: str) -> Guest:
     """A booted guest with `modset` loaded; shared between tests."""
     marker = request.node.get_closest_marker("machine")
     machine = _machine(request.config, marker.args[0] if marker else None)
-    g = request.config.stash[_STATE].pool().acquire(machine, modset)
+    cpus = request.node.get_closest_marker("cpus")
+    g = request.config.stash[_STATE].pool().acquire(
+        machine, modset, *(cpus.args if cpus else ()))
     request.node.stash[GUEST_KEY] = g
     request.node.stash[MARK_KEY] = g.console_mark()
     return g
@@ -203,7 +207,7 @@ class GuestProgram(pytest.File):
                 item = GuestCase.from_parent(
                     self, name=f"{case}[{modset}]", case=case, modset=modset,
                     machine=_machine(self.config, info.machine),
-                    timeout=info.timeout)
+                    timeout=info.timeout, cpus=info.cpus or TEST_CPUS)
                 item.add_marker(pytest.mark.feature(
                     info.feature or features.UNKNOWN))
                 if reason := info.skip(modset, case):
@@ -219,7 +223,8 @@ class GuestProgram(pytest.File):
                     self, name=f"kmemleak[{modset}]", case="kmemleak",
                     modset=modset,
                     machine=_machine(self.config, info.machine),
-                    timeout=kmemleak.SCAN_TIMEOUT_S)
+                    timeout=kmemleak.SCAN_TIMEOUT_S,
+                    cpus=info.cpus or TEST_CPUS)
                 scan.add_marker(pytest.mark.feature(
                     info.feature or features.UNKNOWN))
                 yield scan
@@ -227,12 +232,13 @@ class GuestProgram(pytest.File):
 
 class GuestCase(pytest.Item):
     def __init__(self, *, case: str, modset: str, machine: str,
-                 timeout: float, **kwargs: object) -> None:
+                 timeout: float, cpus: int = 1, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.case = case
         self.modset = modset
         self.machine = machine
         self.timeout = timeout
+        self.cpus = cpus
 
     @property
     def program(self) -> str:
@@ -240,12 +246,14 @@ class GuestCase(pytest.Item):
 
     def runtest(self) -> None:
         state = self.config.stash[_STATE]
-        guest = state.pool().acquire(self.machine, self.modset)
+        guest = state.pool().acquire(self.machine, self.modset, self.cpus)
         self.stash[GUEST_KEY] = guest
         self.stash[MARK_KEY] = guest.console_mark()
         cmd = f"{guestfs.program(self.program)} -r {self.case}"
-        refs_before = guest.module_refs()
-        result = guest.run(cmd, timeout=self.timeout)
+        # The references before and after, and the case, in one round
+        # trip: three were a third of a short case's time.
+        result, refs_before, refs_after = guest.run_counted(
+            cmd, timeout=self.timeout)
         cases = ktap.parse(result.output, state.world().layout.kunit_tool)
         found = cases.get(self.case)
         verdict = ktap_case(found.status if found else None, result.status)
@@ -262,7 +270,7 @@ class GuestCase(pytest.Item):
             raise GuestCaseFailure(
                 f"{self.case} {found.status} on {self.modset} "
                 f"(exit {result.status}):\n{result.output.rstrip()}")
-        if leaked := guest.leaked_refs(refs_before, guest.module_refs()):
+        if leaked := guest.leaked_refs(refs_before, refs_after):
             # The next test must not inherit the leak: start afresh.
             guest.tainted = True
             raise GuestCaseLeak(
@@ -286,7 +294,7 @@ class KmemleakScan(GuestCase):
 
     def runtest(self) -> None:
         state = self.config.stash[_STATE]
-        guest = state.pool().acquire(self.machine, self.modset)
+        guest = state.pool().acquire(self.machine, self.modset, self.cpus)
         self.stash[GUEST_KEY] = guest
         self.stash[MARK_KEY] = guest.console_mark()
         result = guest.run(kmemleak.SCAN_COMMAND, timeout=self.timeout)

@@ -41,8 +41,23 @@ class Boot:
 ICOUNT = "shift=0,sleep=off"
 
 
+BOOT_ARGS = (
+    # The initramfs's pages stay where QEMU put them: freeing them
+    # poisons every page first (free_reserved_area() memsets 0xcc), 18% of
+    # a boot's RIP samples under TCG; keeping them costs ~40 MB of 2 GB.
+    "retain_initrd",
+    # Only warnings and worse reach the console while booting: each byte
+    # through the 16550 is two I/O exits under TCG (io_serial_in/out were
+    # 3% of a boot's RIP samples). images/init then restores the level
+    # harness.loglevel names (the kernel's default, 7), so every test's
+    # console excerpt is as before; a splat while booting still shows.
+    "loglevel=5", "harness.loglevel=7",
+)
+"""Kernel arguments of every boot that only make it faster."""
+
+
 def kernel_append(topology: Topology, boot: Boot) -> str:
-    args = ["console=ttyS0", "panic=-1", "no_timer_check",
+    args = ["console=ttyS0", "panic=-1", "no_timer_check", *BOOT_ARGS,
             *topology.kernel_args]
     # The harness talks to the guest shell on a virtio serial port, so
     # kernel messages and command output never interleave. (A second 16550

@@ -41,13 +41,18 @@ def boot_config(kernel: Kernel, image: Path, accel: str, *,
                 console_log: Path | None = None,
                 qmp_socket: Path | None = None, interactive: bool = False,
                 append: tuple[str, ...] = (), memory: str | None = None,
-                icount: bool = False) -> qemu.Boot:
-    """The one place a QEMU run's settings (besides its topology) are made."""
+                icount: bool = False, cpus: int | None = None) -> qemu.Boot:
+    """The one place a QEMU run's settings (besides its topology) are made.
+
+    @cpus is QEMU's -smp (default qemu.Boot's).
+    """
     append = FLAVOUR_APPEND.get(kernel.layout.flavour, ()) + append
     boot = qemu.Boot(kernel=kernel.bzimage, initrd=image, accel=accel,
                      console_log=console_log, qmp_socket=qmp_socket,
                      interactive=interactive, extra_append=append,
                      icount=icount)
+    if cpus is not None:
+        boot = replace(boot, cpus=cpus)
     return replace(boot, memory=memory) if memory else boot
 
 
@@ -62,10 +67,12 @@ class World:
 
     def guest(self, name: str, machine: str = DEFAULT_MACHINE,
               append: tuple[str, ...] = (), image: Path | None = None,
-              memory: str | None = None, icount: bool = False) -> Guest:
+              memory: str | None = None, icount: bool = False,
+              cpus: int | None = None) -> Guest:
         """A guest (not yet started) whose console goes to results/.
 
-        @memory is QEMU's -m (default qemu.Boot's); @icount see qemu.Boot.
+        @memory is QEMU's -m and @cpus its -smp (defaults qemu.Boot's);
+        @icount see qemu.Boot.
         """
         logdir = results_dir() / "console"
         logdir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +80,8 @@ class World:
                            console_log=logdir / f"{name}.log",
                            qmp_socket=Path(tempfile.gettempdir()) /
                            f"vfio-harness-{os.getpid()}-{name}.qmp",
-                           append=append, memory=memory, icount=icount)
+                           append=append, memory=memory, icount=icount,
+                           cpus=cpus)
         return Guest(load(machine), boot)
 
     def interactive(self, append: tuple[str, ...] = ()) -> qemu.Boot:

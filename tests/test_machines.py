@@ -2,6 +2,7 @@
 
 import pytest
 
+from harness.pool import TEST_CPUS
 from harness.topology import available
 
 pytestmark = pytest.mark.feature("harness")
@@ -20,7 +21,7 @@ def booted(request):
     world = request.config.stash[_STATE].world()
     seen = {}
     for name in available():
-        with world.guest(f"machine-{name}", name) as g:
+        with world.guest(f"machine-{name}", name, cpus=TEST_CPUS) as g:
             groups = {}
             for line in g.check(LIST).splitlines():
                 dev, _, group = line.partition(" ")

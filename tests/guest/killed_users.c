@@ -12,7 +12,7 @@
  * The test process itself holds nothing while the child lives (except
  * where it shares the container on purpose), so its own VmLck stays 0.
  */
-// harness: machine=q35-pcie timeout=300 feature=reset
+// harness: machine=q35-pcie timeout=300 feature=reset cpus=2
 #include <pthread.h>
 #include <setjmp.h>
 #include <sys/eventfd.h>

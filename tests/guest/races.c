@@ -11,7 +11,7 @@
  * only with an errno from the set written beside it, module references,
  * pinned pages and VmLck are back, and the device works afterwards.
  */
-// harness: machine=q35-pcie timeout=300 feature=reset
+// harness: machine=q35-pcie timeout=300 feature=reset cpus=2
 // only(ours:container.*): 6.12's container ioctl hands MAP/UNMAP to type1 without container->group_lock, so one racing the last group's detach (UNSET_CONTAINER or the group's close) uses the type1 iommu just freed: seen here as a CPU spinning forever in mutex_lock() in vfio_iommu_type1_ioctl (RCU stall)
 #include <pthread.h>
 #include <setjmp.h>

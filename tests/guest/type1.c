@@ -6,7 +6,7 @@
  * Data through the IOMMU is proven elsewhere with edu DMA. The cases
  * need vfio-pci: on either module set it is loaded once our tree builds it.
  */
-// harness: machine=q35-intel timeout=120 feature=type1
+// harness: machine=q35-intel timeout=120 feature=type1 cpus=2
 #include <stddef.h>
 #include <linux/capability.h>
 #include <sys/mman.h>

@@ -33,7 +33,7 @@ class FakeWorld:
         self.plan = list(splats)
         self.made: list[FakeGuest] = []
 
-    def guest(self, name: str, machine: str) -> FakeGuest:
+    def guest(self, name: str, machine: str, cpus: int = 2) -> FakeGuest:
         g = FakeGuest(self.plan.pop(0))
         self.made.append(g)
         return g
