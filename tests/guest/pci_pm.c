@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// harness: machine=q35-pcie timeout=180 feature=pci
+// harness: machine=q35-pcie timeout=180 feature=pci cpus=2
 /*
  * Runtime power management of vfio-pci on QEMU's e1000e (which has a PM
  * capability, so the PCI core can put it in D3hot): a bound function no
