@@ -106,6 +106,17 @@ struct type1_pin {
 };
 
 /**
+ * struct type1_extent - a physically contiguous piece of a mapping
+ * @phys: physical address of its first byte
+ * @len: length in bytes; the piece starts in IOVA space where the
+ *       previous extent of the mapping ended
+ */
+struct type1_extent {
+	phys_addr_t phys;
+	size_t len;
+};
+
+/**
  * struct type1_dma - one VFIO_IOMMU_MAP_DMA mapping
  * @node: in type1_iommu.dmas, keyed by @iova; mappings never overlap
  * @iova: first IOVA
@@ -123,6 +134,11 @@ struct type1_pin {
  * @pins: type1_pin entries, for emulated-IOMMU devices
  * @bitmap: while dirty tracking, a bit per smallest IOMMU page: pinned
  *          or written since the last report
+ * @ext: where the pages pinned and mapped for the domains are, in IOVA
+ *       order from @iova: unmapping unpins by these instead of asking an
+ *       IOMMU page table page by page
+ * @nr_ext: entries of @ext in use
+ * @max_ext: entries allocated
  *
  * All fields are protected by type1_iommu.lock.
  */
@@ -140,6 +156,9 @@ struct type1_dma {
 	long locked;
 	struct rb_root pins;
 	unsigned long *bitmap;
+	struct type1_extent *ext;
+	unsigned long nr_ext;
+	unsigned long max_ext;
 };
 
 /**
@@ -498,6 +517,53 @@ static bool type1_page_chargeable(struct type1_dma *dma, struct page *page,
 
 /* --- pinning and IOMMU mapping --------------------------------------- */
 
+/* Room for one more extent in @dma: doubles, so appending is amortized. */
+static int type1_ext_reserve(struct type1_dma *dma)
+{
+	struct type1_extent *ext;
+	unsigned long max;
+
+	if (dma->nr_ext < dma->max_ext)
+		return 0;
+	max = max(2 * dma->max_ext, 4UL);
+	ext = kvrealloc(dma->ext, array_size(max, sizeof(*ext)),
+			GFP_KERNEL_ACCOUNT);
+	if (!ext)
+		return -ENOMEM;
+	dma->ext = ext;
+	dma->max_ext = max;
+	return 0;
+}
+
+/*
+ * Record that the next @len bytes of @dma (in IOVA order) are at @phys,
+ * after type1_ext_reserve(). Physically adjacent pieces merge.
+ */
+static void type1_ext_add(struct type1_dma *dma, phys_addr_t phys,
+			  size_t len)
+{
+	struct type1_extent *last;
+
+	if (dma->nr_ext) {
+		last = &dma->ext[dma->nr_ext - 1];
+		if (last->phys + last->len == phys) {
+			last->len += len;
+			return;
+		}
+	}
+	dma->ext[dma->nr_ext].phys = phys;
+	dma->ext[dma->nr_ext].len = len;
+	dma->nr_ext++;
+}
+
+static void type1_ext_free(struct type1_dma *dma)
+{
+	kvfree(dma->ext);
+	dma->ext = NULL;
+	dma->nr_ext = 0;
+	dma->max_ext = 0;
+}
+
 static int type1_map_run(struct type1_iommu *iommu, struct type1_domain *only,
 			 dma_addr_t iova, phys_addr_t phys, size_t len,
 			 int prot)
@@ -578,8 +644,8 @@ static void type1_unpin_batch(struct type1_dma *dma, struct page **pages,
  * every domain when @only is NULL. Pages come from the mapping's mm in
  * batches of a page of pointers; each physically contiguous run (a
  * folio, a hugepage) is mapped with one iommu_map() so the IOMMU can use
- * large pages. On return *@done says how much is pinned and mapped, also
- * on failure.
+ * large pages, and recorded in @dma's extents. On return *@done says how
+ * much is pinned and mapped, also on failure.
  */
 static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 			 struct type1_domain *only, size_t offset, size_t len,
@@ -629,10 +695,14 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 					ret = got;
 				break;
 			}
-			ret = type1_map_run(iommu, only, iova, PFN_PHYS(pfn),
-					    PAGE_SIZE, dma->prot);
+			ret = type1_ext_reserve(dma);
+			if (!ret)
+				ret = type1_map_run(iommu, only, iova,
+						    PFN_PHYS(pfn), PAGE_SIZE,
+						    dma->prot);
 			if (ret)
 				break;
+			type1_ext_add(dma, PFN_PHYS(pfn), PAGE_SIZE);
 			*done += PAGE_SIZE;
 			continue;
 		}
@@ -654,11 +724,16 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 			for (j = i + 1; j < got && !disable_hugepages; j++)
 				if (page_to_pfn(pages[j]) != pfn + (j - i))
 					break;
-			ret = type1_map_run(iommu, only, iova + (i << PAGE_SHIFT),
-					    PFN_PHYS(pfn), (j - i) << PAGE_SHIFT,
-					    dma->prot);
+			ret = type1_ext_reserve(dma);
+			if (!ret)
+				ret = type1_map_run(iommu, only,
+						    iova + (i << PAGE_SHIFT),
+						    PFN_PHYS(pfn),
+						    (j - i) << PAGE_SHIFT,
+						    dma->prot);
 			if (ret)
 				break;
+			type1_ext_add(dma, PFN_PHYS(pfn), (j - i) << PAGE_SHIFT);
 		}
 		if (ret) {
 			/* Pages [i, got) were pinned and charged, not mapped. */
@@ -707,48 +782,35 @@ static long type1_release_run(struct type1_dma *dma, dma_addr_t iova,
 }
 
 /*
- * Remove the first @len bytes of @dma from every domain and unpin them.
- * The first domain tells which pages back each IOVA; the others were
- * mapped alike and are simply cleared.
+ * Remove what @dma has pinned and mapped from every domain, then unpin
+ * it. One iommu_unmap() per domain clears the whole range and flushes
+ * the IOTLB once, before any page is unpinned (a device may use a page
+ * until then); the extents say which pages to unpin, so no IOMMU page
+ * table is walked page by page.
  */
-static void type1_unmap_unpin(struct type1_iommu *iommu, struct type1_dma *dma,
-			      size_t len)
+static void type1_unmap_unpin(struct type1_iommu *iommu, struct type1_dma *dma)
 {
-	struct type1_domain *first, *d;
+	struct type1_domain *d;
+	size_t len = 0, off = 0;
 	long uncharge = 0;
-	size_t off = 0;
+	unsigned long i;
 
-	if (!len || list_empty(&iommu->domains))
-		return;
+	for (i = 0; i < dma->nr_ext; i++)
+		len += dma->ext[i].len;
 
-	first = list_first_entry(&iommu->domains, struct type1_domain, next);
-	d = first;
-	list_for_each_entry_continue(d, &iommu->domains, next)
-		iommu_unmap(d->domain, dma->iova, len);
+	/* Lengths, not end addresses: iova + len may wrap to 0 at the top. */
+	list_for_each_entry(d, &iommu->domains, next)
+		WARN_ON_ONCE(len && iommu_unmap(d->domain, dma->iova, len) < len);
 
-	/*
-	 * Offsets, not addresses: a mapping may end at the last byte of
-	 * the IOVA space, where iova + len wraps to 0.
-	 */
-	while (off < len) {
-		dma_addr_t iova = dma->iova + off;
-		phys_addr_t phys = iommu_iova_to_phys(first->domain, iova);
-		size_t run = PAGE_SIZE;
+	for (i = 0; i < dma->nr_ext; i++) {
+		struct type1_extent *e = &dma->ext[i];
 
-		if (WARN_ON_ONCE(!phys)) {
-			off += PAGE_SIZE;
-			continue;
-		}
-		while (off + run < len &&
-		       iommu_iova_to_phys(first->domain, iova + run) ==
-		       phys + run)
-			run += PAGE_SIZE;
-
-		iommu_unmap(first->domain, iova, run);
-		uncharge += type1_release_run(dma, iova, phys, run);
-		off += run;
+		uncharge += type1_release_run(dma, dma->iova + off, e->phys,
+					      e->len);
+		off += e->len;
 		cond_resched();
 	}
+	type1_ext_free(dma);
 	type1_charge(dma, -uncharge);
 }
 
@@ -781,7 +843,8 @@ static void type1_remove_dma(struct type1_iommu *iommu, struct type1_dma *dma)
 	type1_drop_pins(iommu, dma);
 	type1_dirty_free(dma);
 	if (dma->mapped)
-		type1_unmap_unpin(iommu, dma, dma->size);
+		type1_unmap_unpin(iommu, dma);
+	type1_ext_free(dma);
 	if (dma->vaddr_invalid)
 		iommu->vaddr_invalid_count--;
 	rb_erase(&dma->node, &iommu->dmas);
@@ -1048,50 +1111,37 @@ static int type1_first_dev(struct device *dev, void *data)
 
 /*
  * Put every existing mapping into the new domain @domain. The pages come
- * from an existing domain when there is one, else they are pinned now.
+ * from the mappings' extents when another domain holds them pinned, else
+ * they are pinned now.
  */
 static int type1_replay(struct type1_iommu *iommu, struct type1_domain *domain)
 {
-	struct type1_domain *src = NULL, *d;
+	bool pinned = !list_is_singular(&iommu->domains);
 	struct rb_node *n;
 	int ret = 0;
 
-	list_for_each_entry(d, &iommu->domains, next) {
-		if (d != domain) {
-			src = d;
-			break;
-		}
-	}
-
 	for (n = rb_first(&iommu->dmas); n; n = rb_next(n)) {
 		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
-		size_t done, off, run;
+		size_t done, off = 0;
+		unsigned long i;
 
-		if (!src) {
+		if (!pinned) {
 			ret = type1_pin_map(iommu, dma, domain, 0, dma->size,
 					    &done);
 			if (ret) {
 				/* @domain is the only one: unpin through it. */
-				type1_unmap_unpin(iommu, dma, done);
+				type1_unmap_unpin(iommu, dma);
 				goto unwind;
 			}
 			continue;
 		}
 
 		/* By offset: iova + size wraps for a mapping at the top. */
-		for (off = 0; off < dma->size; off += run) {
-			dma_addr_t iova = dma->iova + off;
-			phys_addr_t phys = iommu_iova_to_phys(src->domain, iova);
+		for (i = 0; i < dma->nr_ext; i++) {
+			struct type1_extent *e = &dma->ext[i];
 
-			run = PAGE_SIZE;
-			if (WARN_ON_ONCE(!phys))
-				continue;
-			while (off + run < dma->size &&
-			       iommu_iova_to_phys(src->domain, iova + run) ==
-			       phys + run)
-				run += PAGE_SIZE;
-			ret = iommu_map(domain->domain, iova, phys, run,
-					dma->prot | IOMMU_CACHE,
+			ret = iommu_map(domain->domain, dma->iova + off, e->phys,
+					e->len, dma->prot | IOMMU_CACHE,
 					GFP_KERNEL_ACCOUNT);
 			if (ret) {
 				if (off)
@@ -1099,6 +1149,7 @@ static int type1_replay(struct type1_iommu *iommu, struct type1_domain *domain)
 						    off);
 				goto unwind;
 			}
+			off += e->len;
 			cond_resched();
 		}
 	}
@@ -1112,10 +1163,10 @@ unwind:
 	for (n = rb_prev(n); n; n = rb_prev(n)) {
 		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
 
-		if (src)
+		if (pinned)
 			iommu_unmap(domain->domain, dma->iova, dma->size);
 		else
-			type1_unmap_unpin(iommu, dma, dma->size);
+			type1_unmap_unpin(iommu, dma);
 	}
 	return ret;
 }
@@ -1401,7 +1452,7 @@ static void type1_unmap_all_domains(struct type1_iommu *iommu)
 		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
 
 		if (dma->mapped)
-			type1_unmap_unpin(iommu, dma, dma->size);
+			type1_unmap_unpin(iommu, dma);
 		dma->mapped = false;
 	}
 }
@@ -1797,7 +1848,7 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 	if (!list_empty(&iommu->domains)) {
 		ret = type1_pin_map(iommu, dma, NULL, 0, dma->size, &done);
 		if (ret) {
-			type1_unmap_unpin(iommu, dma, done);
+			type1_unmap_unpin(iommu, dma);
 			type1_remove_dma(iommu, dma);
 			goto out_unlock;
 		}
