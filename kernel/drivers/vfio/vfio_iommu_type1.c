@@ -755,10 +755,26 @@ free_batch:
 	return ret;
 }
 
+/* Pages of the @npage at @iova that an emulated device pinned too. */
+static long type1_pinned_in(struct type1_dma *dma, dma_addr_t iova,
+			    unsigned long npage)
+{
+	unsigned long i;
+	long n = 0;
+
+	if (RB_EMPTY_ROOT(&dma->pins))
+		return 0;
+	for (i = 0; i < npage; i++)
+		if (type1_find_pin(dma, iova + (i << PAGE_SHIFT)))
+			n++;
+	return n;
+}
+
 /*
  * Unpin a physically contiguous run that was mapped at @iova and return
  * how many of its pages were charged. MMIO and reserved pages were never
- * pinned (GUP takes no reference on the zero page).
+ * pinned (GUP takes no reference on the zero page); a large folio is
+ * ordinary memory throughout, so it is stepped over whole.
  */
 static long type1_release_run(struct type1_dma *dma, dma_addr_t iova,
 			      phys_addr_t phys, size_t len)
@@ -771,10 +787,18 @@ static long type1_release_run(struct type1_dma *dma, dma_addr_t iova,
 			j = i + 1;
 			continue;
 		}
-		for (j = i; j < n && !type1_pfn_reserved(pfn + j); j++)
-			if (type1_page_chargeable(dma, pfn_to_page(pfn + j),
-						  iova + (j << PAGE_SHIFT)))
-				uncharge++;
+		j = i;
+		do {
+			struct page *page = pfn_to_page(pfn + j);
+			struct folio *folio = page_folio(page);
+
+			j += min_t(unsigned long, n - j,
+				   folio_nr_pages(folio) -
+				   folio_page_idx(folio, page));
+		} while (j < n && !type1_pfn_reserved(pfn + j));
+
+		uncharge += (j - i) - type1_pinned_in(dma, iova +
+						       (i << PAGE_SHIFT), j - i);
 		unpin_user_page_range_dirty_lock(pfn_to_page(pfn + i), j - i,
 						 dma->prot & IOMMU_WRITE);
 	}
