@@ -632,6 +632,31 @@ again:
 	return ret;
 }
 
+/*
+ * Pin up to @want pages at @vaddr of @mm under its mmap lock. Returns how
+ * many were pinned; 0 when the first page is in a VM_PFNMAP mapping
+ * instead, with its pfn in *@pfn; or an errno.
+ */
+static long type1_pin_remote(struct mm_struct *mm, unsigned long vaddr,
+			     long want, unsigned int gup, struct page **pages,
+			     unsigned long *pfn)
+{
+	long got;
+	int ret;
+
+	mmap_read_lock(mm);
+	got = pin_user_pages_remote(mm, vaddr, want, gup, pages, NULL);
+	if (got <= 0) {
+		ret = type1_pfnmap_pfn(mm, vaddr, gup & FOLL_WRITE, pfn);
+		if (ret)
+			got = got < 0 ? got : ret;
+		else
+			got = 0;
+	}
+	mmap_read_unlock(mm);
+	return got;
+}
+
 /* Unpin @npage pages of a batch, marking them dirty if writable. */
 static void type1_unpin_batch(struct type1_dma *dma, struct page **pages,
 			      long npage)
@@ -654,6 +679,7 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 	const long batch = PAGE_SIZE / sizeof(struct page *);
 	unsigned int gup = FOLL_LONGTERM;
 	struct mm_struct *mm = dma->mm;
+	bool fast = mm == current->mm;
 	struct page **pages;
 	int ret = 0;
 
@@ -674,6 +700,7 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 		dma_addr_t iova = dma->iova + offset + *done;
 		long want = min_t(long, (len - *done) >> PAGE_SHIFT, batch);
 		long got, i, j, charge = 0;
+		unsigned long pfn;
 
 		cond_resched();
 		if (fatal_signal_pending(current)) {
@@ -681,20 +708,22 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 			break;
 		}
 
-		mmap_read_lock(mm);
-		got = pin_user_pages_remote(mm, vaddr, want, gup, pages, NULL);
-		if (got <= 0) {
-			unsigned long pfn;
-
-			/* No page to pin: MMIO, mapped as is, uncharged. */
-			ret = type1_pfnmap_pfn(mm, vaddr, gup & FOLL_WRITE,
+		/*
+		 * In the mapping's own task, GUP-fast pins without the mmap
+		 * lock or a page table walk per page. What it cannot pin
+		 * (MMIO, a page it refuses) goes the remote way, so which
+		 * pages are accepted does not depend on the task.
+		 */
+		got = fast ? pin_user_pages_fast(vaddr, want, gup, pages) : 0;
+		if (got <= 0)
+			got = type1_pin_remote(mm, vaddr, want, gup, pages,
 					       &pfn);
-			mmap_read_unlock(mm);
-			if (ret) {
-				if (got < 0)
-					ret = got;
-				break;
-			}
+		if (got < 0) {
+			ret = got;
+			break;
+		}
+		if (!got) {
+			/* No page to pin: MMIO, mapped as is, uncharged. */
 			ret = type1_ext_reserve(dma);
 			if (!ret)
 				ret = type1_map_run(iommu, only, iova,
@@ -706,7 +735,6 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 			*done += PAGE_SIZE;
 			continue;
 		}
-		mmap_read_unlock(mm);
 
 		for (i = 0; i < got; i++)
 			if (type1_page_chargeable(dma, pages[i],
