@@ -556,6 +556,21 @@ static void type1_ext_add(struct type1_dma *dma, phys_addr_t phys,
 	dma->nr_ext++;
 }
 
+/* Give back the room doubling left unused, once @dma is all pinned. */
+static void type1_ext_trim(struct type1_dma *dma)
+{
+	struct type1_extent *ext;
+
+	if (!dma->nr_ext || dma->max_ext - dma->nr_ext <= dma->nr_ext / 4)
+		return;
+	ext = kvrealloc(dma->ext, array_size(dma->nr_ext, sizeof(*ext)),
+			GFP_KERNEL_ACCOUNT);
+	if (!ext)
+		return;
+	dma->ext = ext;
+	dma->max_ext = dma->nr_ext;
+}
+
 static void type1_ext_free(struct type1_dma *dma)
 {
 	kvfree(dma->ext);
@@ -665,25 +680,24 @@ static void type1_unpin_batch(struct type1_dma *dma, struct page **pages,
 }
 
 /*
- * Pin [@offset, @offset + @len) of @dma and map it into @only, or into
- * every domain when @only is NULL. Pages come from the mapping's mm in
- * batches of a page of pointers; each physically contiguous run (a
- * folio, a hugepage) is mapped with one iommu_map() so the IOMMU can use
- * large pages, and recorded in @dma's extents. On return *@done says how
- * much is pinned and mapped, also on failure.
+ * Pin all of @dma and map it into @only, or into every domain when @only
+ * is NULL. Pages come from the mapping's mm in batches of a page of
+ * pointers; each physically contiguous run (a folio, a hugepage) is
+ * mapped with one iommu_map() so the IOMMU can use large pages, and
+ * recorded in @dma's extents. On failure the extents say what is pinned
+ * and mapped: type1_unmap_unpin() undoes it.
  */
 static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
-			 struct type1_domain *only, size_t offset, size_t len,
-			 size_t *done)
+			 struct type1_domain *only)
 {
 	const long batch = PAGE_SIZE / sizeof(struct page *);
 	unsigned int gup = FOLL_LONGTERM;
 	struct mm_struct *mm = dma->mm;
 	bool fast = mm == current->mm;
 	struct page **pages;
+	size_t done = 0;
 	int ret = 0;
 
-	*done = 0;
 	if (dma->prot & IOMMU_WRITE)
 		gup |= FOLL_WRITE;
 
@@ -695,10 +709,10 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 		goto free_batch;
 	}
 
-	while (*done < len) {
-		unsigned long vaddr = dma->vaddr + offset + *done;
-		dma_addr_t iova = dma->iova + offset + *done;
-		long want = min_t(long, (len - *done) >> PAGE_SHIFT, batch);
+	while (done < dma->size) {
+		unsigned long vaddr = dma->vaddr + done;
+		dma_addr_t iova = dma->iova + done;
+		long want = min_t(long, (dma->size - done) >> PAGE_SHIFT, batch);
 		long got, i, j, charge = 0;
 		unsigned long pfn;
 
@@ -732,7 +746,7 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 			if (ret)
 				break;
 			type1_ext_add(dma, PFN_PHYS(pfn), PAGE_SIZE);
-			*done += PAGE_SIZE;
+			done += PAGE_SIZE;
 			continue;
 		}
 
@@ -747,8 +761,7 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 		}
 
 		for (i = 0; i < got; i = j) {
-			unsigned long pfn = page_to_pfn(pages[i]);
-
+			pfn = page_to_pfn(pages[i]);
 			for (j = i + 1; j < got && !disable_hugepages; j++)
 				if (page_to_pfn(pages[j]) != pfn + (j - i))
 					break;
@@ -771,11 +784,12 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 					charge++;
 			type1_charge(dma, -charge);
 			type1_unpin_batch(dma, pages + i, got - i);
-			*done += i << PAGE_SHIFT;
 			break;
 		}
-		*done += got << PAGE_SHIFT;
+		done += got << PAGE_SHIFT;
 	}
+	if (!ret)
+		type1_ext_trim(dma);
 
 	mmput(mm);
 free_batch:
@@ -851,8 +865,10 @@ static void type1_unmap_unpin(struct type1_iommu *iommu, struct type1_dma *dma)
 		len += dma->ext[i].len;
 
 	/* Lengths, not end addresses: iova + len may wrap to 0 at the top. */
-	list_for_each_entry(d, &iommu->domains, next)
-		WARN_ON_ONCE(len && iommu_unmap(d->domain, dma->iova, len) < len);
+	if (len)
+		list_for_each_entry(d, &iommu->domains, next)
+			WARN_ON_ONCE(iommu_unmap(d->domain, dma->iova, len) <
+				     len);
 
 	for (i = 0; i < dma->nr_ext; i++) {
 		struct type1_extent *e = &dma->ext[i];
@@ -1174,12 +1190,11 @@ static int type1_replay(struct type1_iommu *iommu, struct type1_domain *domain)
 
 	for (n = rb_first(&iommu->dmas); n; n = rb_next(n)) {
 		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
-		size_t done, off = 0;
 		unsigned long i;
+		size_t off = 0;
 
 		if (!pinned) {
-			ret = type1_pin_map(iommu, dma, domain, 0, dma->size,
-					    &done);
+			ret = type1_pin_map(iommu, dma, domain);
 			if (ret) {
 				/* @domain is the only one: unpin through it. */
 				type1_unmap_unpin(iommu, dma);
@@ -1822,8 +1837,8 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 	unsigned long vaddr_last;
 	dma_addr_t iova_last;
 	struct type1_dma *dma;
-	size_t pgsize, done;
 	bool set_vaddr;
+	size_t pgsize;
 	int prot = 0;
 	int ret;
 
@@ -1898,7 +1913,7 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 	ret = 0;
 	/* Without a domain, pages are pinned on demand by emulated devices. */
 	if (!list_empty(&iommu->domains)) {
-		ret = type1_pin_map(iommu, dma, NULL, 0, dma->size, &done);
+		ret = type1_pin_map(iommu, dma, NULL);
 		if (ret) {
 			type1_unmap_unpin(iommu, dma);
 			type1_remove_dma(iommu, dma);
