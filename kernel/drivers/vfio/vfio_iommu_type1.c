@@ -106,6 +106,17 @@ struct type1_pin {
 };
 
 /**
+ * struct type1_extent - a physically contiguous piece of a mapping
+ * @phys: physical address of its first byte
+ * @len: length in bytes; the piece starts in IOVA space where the
+ *       previous extent of the mapping ended
+ */
+struct type1_extent {
+	phys_addr_t phys;
+	size_t len;
+};
+
+/**
  * struct type1_dma - one VFIO_IOMMU_MAP_DMA mapping
  * @node: in type1_iommu.dmas, keyed by @iova; mappings never overlap
  * @iova: first IOVA
@@ -123,6 +134,11 @@ struct type1_pin {
  * @pins: type1_pin entries, for emulated-IOMMU devices
  * @bitmap: while dirty tracking, a bit per smallest IOMMU page: pinned
  *          or written since the last report
+ * @ext: where the pages pinned and mapped for the domains are, in IOVA
+ *       order from @iova: unmapping unpins by these instead of asking an
+ *       IOMMU page table page by page
+ * @nr_ext: entries of @ext in use
+ * @max_ext: entries allocated
  *
  * All fields are protected by type1_iommu.lock.
  */
@@ -140,6 +156,9 @@ struct type1_dma {
 	long locked;
 	struct rb_root pins;
 	unsigned long *bitmap;
+	struct type1_extent *ext;
+	unsigned long nr_ext;
+	unsigned long max_ext;
 };
 
 /**
@@ -498,6 +517,68 @@ static bool type1_page_chargeable(struct type1_dma *dma, struct page *page,
 
 /* --- pinning and IOMMU mapping --------------------------------------- */
 
+/* Room for one more extent in @dma: doubles, so appending is amortized. */
+static int type1_ext_reserve(struct type1_dma *dma)
+{
+	struct type1_extent *ext;
+	unsigned long max;
+
+	if (dma->nr_ext < dma->max_ext)
+		return 0;
+	max = max(2 * dma->max_ext, 4UL);
+	ext = kvrealloc(dma->ext, array_size(max, sizeof(*ext)),
+			GFP_KERNEL_ACCOUNT);
+	if (!ext)
+		return -ENOMEM;
+	dma->ext = ext;
+	dma->max_ext = max;
+	return 0;
+}
+
+/*
+ * Record that the next @len bytes of @dma (in IOVA order) are at @phys,
+ * after type1_ext_reserve(). Physically adjacent pieces merge.
+ */
+static void type1_ext_add(struct type1_dma *dma, phys_addr_t phys,
+			  size_t len)
+{
+	struct type1_extent *last;
+
+	if (dma->nr_ext) {
+		last = &dma->ext[dma->nr_ext - 1];
+		if (last->phys + last->len == phys) {
+			last->len += len;
+			return;
+		}
+	}
+	dma->ext[dma->nr_ext].phys = phys;
+	dma->ext[dma->nr_ext].len = len;
+	dma->nr_ext++;
+}
+
+/* Give back the room doubling left unused, once @dma is all pinned. */
+static void type1_ext_trim(struct type1_dma *dma)
+{
+	struct type1_extent *ext;
+
+	if (!dma->nr_ext || dma->max_ext - dma->nr_ext <= dma->nr_ext / 4)
+		return;
+	ext = kvrealloc(dma->ext, array_size(dma->nr_ext, sizeof(*ext)),
+			GFP_KERNEL_ACCOUNT);
+	if (!ext)
+		return;
+	dma->ext = ext;
+	dma->max_ext = dma->nr_ext;
+}
+
+static void type1_ext_free(struct type1_dma *dma)
+{
+	kvfree(dma->ext);
+	dma->ext = NULL;
+	dma->nr_ext = 0;
+	dma->max_ext = 0;
+}
+
 static int type1_map_run(struct type1_iommu *iommu, struct type1_domain *only,
 			 dma_addr_t iova, phys_addr_t phys, size_t len,
 			 int prot)
@@ -566,6 +647,31 @@ again:
 	return ret;
 }
 
+/*
+ * Pin up to @want pages at @vaddr of @mm under its mmap lock. Returns how
+ * many were pinned; 0 when the first page is in a VM_PFNMAP mapping
+ * instead, with its pfn in *@pfn; or an errno.
+ */
+static long type1_pin_remote(struct mm_struct *mm, unsigned long vaddr,
+			     long want, unsigned int gup, struct page **pages,
+			     unsigned long *pfn)
+{
+	long got;
+	int ret;
+
+	mmap_read_lock(mm);
+	got = pin_user_pages_remote(mm, vaddr, want, gup, pages, NULL);
+	if (got <= 0) {
+		ret = type1_pfnmap_pfn(mm, vaddr, gup & FOLL_WRITE, pfn);
+		if (ret)
+			got = got < 0 ? got : ret;
+		else
+			got = 0;
+	}
+	mmap_read_unlock(mm);
+	return got;
+}
+
 /* Unpin @npage pages of a batch, marking them dirty if writable. */
 static void type1_unpin_batch(struct type1_dma *dma, struct page **pages,
 			      long npage)
@@ -574,24 +680,24 @@ static void type1_unpin_batch(struct type1_dma *dma, struct page **pages,
 }
 
 /*
- * Pin [@offset, @offset + @len) of @dma and map it into @only, or into
- * every domain when @only is NULL. Pages come from the mapping's mm in
- * batches of a page of pointers; each physically contiguous run (a
- * folio, a hugepage) is mapped with one iommu_map() so the IOMMU can use
- * large pages. On return *@done says how much is pinned and mapped, also
- * on failure.
+ * Pin all of @dma and map it into @only, or into every domain when @only
+ * is NULL. Pages come from the mapping's mm in batches of a page of
+ * pointers; each physically contiguous run (a folio, a hugepage) is
+ * mapped with one iommu_map() so the IOMMU can use large pages, and
+ * recorded in @dma's extents. On failure the extents say what is pinned
+ * and mapped: type1_unmap_unpin() undoes it.
  */
 static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
-			 struct type1_domain *only, size_t offset, size_t len,
-			 size_t *done)
+			 struct type1_domain *only)
 {
 	const long batch = PAGE_SIZE / sizeof(struct page *);
 	unsigned int gup = FOLL_LONGTERM;
 	struct mm_struct *mm = dma->mm;
+	bool fast = mm == current->mm;
 	struct page **pages;
+	size_t done = 0;
 	int ret = 0;
 
-	*done = 0;
 	if (dma->prot & IOMMU_WRITE)
 		gup |= FOLL_WRITE;
 
@@ -603,11 +709,12 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 		goto free_batch;
 	}
 
-	while (*done < len) {
-		unsigned long vaddr = dma->vaddr + offset + *done;
-		dma_addr_t iova = dma->iova + offset + *done;
-		long want = min_t(long, (len - *done) >> PAGE_SHIFT, batch);
+	while (done < dma->size) {
+		unsigned long vaddr = dma->vaddr + done;
+		dma_addr_t iova = dma->iova + done;
+		long want = min_t(long, (dma->size - done) >> PAGE_SHIFT, batch);
 		long got, i, j, charge = 0;
+		unsigned long pfn;
 
 		cond_resched();
 		if (fatal_signal_pending(current)) {
@@ -615,28 +722,33 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 			break;
 		}
 
-		mmap_read_lock(mm);
-		got = pin_user_pages_remote(mm, vaddr, want, gup, pages, NULL);
-		if (got <= 0) {
-			unsigned long pfn;
-
-			/* No page to pin: MMIO, mapped as is, uncharged. */
-			ret = type1_pfnmap_pfn(mm, vaddr, gup & FOLL_WRITE,
+		/*
+		 * In the mapping's own task, GUP-fast pins without the mmap
+		 * lock or a page table walk per page. What it cannot pin
+		 * (MMIO, a page it refuses) goes the remote way, so which
+		 * pages are accepted does not depend on the task.
+		 */
+		got = fast ? pin_user_pages_fast(vaddr, want, gup, pages) : 0;
+		if (got <= 0)
+			got = type1_pin_remote(mm, vaddr, want, gup, pages,
 					       &pfn);
-			mmap_read_unlock(mm);
-			if (ret) {
-				if (got < 0)
-					ret = got;
-				break;
-			}
-			ret = type1_map_run(iommu, only, iova, PFN_PHYS(pfn),
-					    PAGE_SIZE, dma->prot);
+		if (got < 0) {
+			ret = got;
+			break;
+		}
+		if (!got) {
+			/* No page to pin: MMIO, mapped as is, uncharged. */
+			ret = type1_ext_reserve(dma);
+			if (!ret)
+				ret = type1_map_run(iommu, only, iova,
+						    PFN_PHYS(pfn), PAGE_SIZE,
+						    dma->prot);
 			if (ret)
 				break;
-			*done += PAGE_SIZE;
+			type1_ext_add(dma, PFN_PHYS(pfn), PAGE_SIZE);
+			done += PAGE_SIZE;
 			continue;
 		}
-		mmap_read_unlock(mm);
 
 		for (i = 0; i < got; i++)
 			if (type1_page_chargeable(dma, pages[i],
@@ -649,16 +761,20 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 		}
 
 		for (i = 0; i < got; i = j) {
-			unsigned long pfn = page_to_pfn(pages[i]);
-
+			pfn = page_to_pfn(pages[i]);
 			for (j = i + 1; j < got && !disable_hugepages; j++)
 				if (page_to_pfn(pages[j]) != pfn + (j - i))
 					break;
-			ret = type1_map_run(iommu, only, iova + (i << PAGE_SHIFT),
-					    PFN_PHYS(pfn), (j - i) << PAGE_SHIFT,
-					    dma->prot);
+			ret = type1_ext_reserve(dma);
+			if (!ret)
+				ret = type1_map_run(iommu, only,
+						    iova + (i << PAGE_SHIFT),
+						    PFN_PHYS(pfn),
+						    (j - i) << PAGE_SHIFT,
+						    dma->prot);
 			if (ret)
 				break;
+			type1_ext_add(dma, PFN_PHYS(pfn), (j - i) << PAGE_SHIFT);
 		}
 		if (ret) {
 			/* Pages [i, got) were pinned and charged, not mapped. */
@@ -668,11 +784,12 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 					charge++;
 			type1_charge(dma, -charge);
 			type1_unpin_batch(dma, pages + i, got - i);
-			*done += i << PAGE_SHIFT;
 			break;
 		}
-		*done += got << PAGE_SHIFT;
+		done += got << PAGE_SHIFT;
 	}
+	if (!ret)
+		type1_ext_trim(dma);
 
 	mmput(mm);
 free_batch:
@@ -680,10 +797,26 @@ free_batch:
 	return ret;
 }
 
+/* Pages of the @npage at @iova that an emulated device pinned too. */
+static long type1_pinned_in(struct type1_dma *dma, dma_addr_t iova,
+			    unsigned long npage)
+{
+	unsigned long i;
+	long n = 0;
+
+	if (RB_EMPTY_ROOT(&dma->pins))
+		return 0;
+	for (i = 0; i < npage; i++)
+		if (type1_find_pin(dma, iova + (i << PAGE_SHIFT)))
+			n++;
+	return n;
+}
+
 /*
  * Unpin a physically contiguous run that was mapped at @iova and return
  * how many of its pages were charged. MMIO and reserved pages were never
- * pinned (GUP takes no reference on the zero page).
+ * pinned (GUP takes no reference on the zero page); a large folio is
+ * ordinary memory throughout, so it is stepped over whole.
  */
 static long type1_release_run(struct type1_dma *dma, dma_addr_t iova,
 			      phys_addr_t phys, size_t len)
@@ -696,10 +829,18 @@ static long type1_release_run(struct type1_dma *dma, dma_addr_t iova,
 			j = i + 1;
 			continue;
 		}
-		for (j = i; j < n && !type1_pfn_reserved(pfn + j); j++)
-			if (type1_page_chargeable(dma, pfn_to_page(pfn + j),
-						  iova + (j << PAGE_SHIFT)))
-				uncharge++;
+		j = i;
+		do {
+			struct page *page = pfn_to_page(pfn + j);
+			struct folio *folio = page_folio(page);
+
+			j += min_t(unsigned long, n - j,
+				   folio_nr_pages(folio) -
+				   folio_page_idx(folio, page));
+		} while (j < n && !type1_pfn_reserved(pfn + j));
+
+		uncharge += (j - i) - type1_pinned_in(dma, iova +
+						       (i << PAGE_SHIFT), j - i);
 		unpin_user_page_range_dirty_lock(pfn_to_page(pfn + i), j - i,
 						 dma->prot & IOMMU_WRITE);
 	}
@@ -707,48 +848,37 @@ static long type1_release_run(struct type1_dma *dma, dma_addr_t iova,
 }
 
 /*
- * Remove the first @len bytes of @dma from every domain and unpin them.
- * The first domain tells which pages back each IOVA; the others were
- * mapped alike and are simply cleared.
+ * Remove what @dma has pinned and mapped from every domain, then unpin
+ * it. One iommu_unmap() per domain clears the whole range and flushes
+ * the IOTLB once, before any page is unpinned (a device may use a page
+ * until then); the extents say which pages to unpin, so no IOMMU page
+ * table is walked page by page.
  */
-static void type1_unmap_unpin(struct type1_iommu *iommu, struct type1_dma *dma,
-			      size_t len)
+static void type1_unmap_unpin(struct type1_iommu *iommu, struct type1_dma *dma)
 {
-	struct type1_domain *first, *d;
+	struct type1_domain *d;
+	size_t len = 0, off = 0;
 	long uncharge = 0;
-	size_t off = 0;
+	unsigned long i;
 
-	if (!len || list_empty(&iommu->domains))
-		return;
+	for (i = 0; i < dma->nr_ext; i++)
+		len += dma->ext[i].len;
 
-	first = list_first_entry(&iommu->domains, struct type1_domain, next);
-	d = first;
-	list_for_each_entry_continue(d, &iommu->domains, next)
-		iommu_unmap(d->domain, dma->iova, len);
+	/* Lengths, not end addresses: iova + len may wrap to 0 at the top. */
+	if (len)
+		list_for_each_entry(d, &iommu->domains, next)
+			WARN_ON_ONCE(iommu_unmap(d->domain, dma->iova, len) <
+				     len);
 
-	/*
-	 * Offsets, not addresses: a mapping may end at the last byte of
-	 * the IOVA space, where iova + len wraps to 0.
-	 */
-	while (off < len) {
-		dma_addr_t iova = dma->iova + off;
-		phys_addr_t phys = iommu_iova_to_phys(first->domain, iova);
-		size_t run = PAGE_SIZE;
+	for (i = 0; i < dma->nr_ext; i++) {
+		struct type1_extent *e = &dma->ext[i];
 
-		if (WARN_ON_ONCE(!phys)) {
-			off += PAGE_SIZE;
-			continue;
-		}
-		while (off + run < len &&
-		       iommu_iova_to_phys(first->domain, iova + run) ==
-		       phys + run)
-			run += PAGE_SIZE;
-
-		iommu_unmap(first->domain, iova, run);
-		uncharge += type1_release_run(dma, iova, phys, run);
-		off += run;
+		uncharge += type1_release_run(dma, dma->iova + off, e->phys,
+					      e->len);
+		off += e->len;
 		cond_resched();
 	}
+	type1_ext_free(dma);
 	type1_charge(dma, -uncharge);
 }
 
@@ -781,7 +911,8 @@ static void type1_remove_dma(struct type1_iommu *iommu, struct type1_dma *dma)
 	type1_drop_pins(iommu, dma);
 	type1_dirty_free(dma);
 	if (dma->mapped)
-		type1_unmap_unpin(iommu, dma, dma->size);
+		type1_unmap_unpin(iommu, dma);
+	type1_ext_free(dma);
 	if (dma->vaddr_invalid)
 		iommu->vaddr_invalid_count--;
 	rb_erase(&dma->node, &iommu->dmas);
@@ -1048,50 +1179,36 @@ static int type1_first_dev(struct device *dev, void *data)
 
 /*
  * Put every existing mapping into the new domain @domain. The pages come
- * from an existing domain when there is one, else they are pinned now.
+ * from the mappings' extents when another domain holds them pinned, else
+ * they are pinned now.
  */
 static int type1_replay(struct type1_iommu *iommu, struct type1_domain *domain)
 {
-	struct type1_domain *src = NULL, *d;
+	bool pinned = !list_is_singular(&iommu->domains);
 	struct rb_node *n;
 	int ret = 0;
 
-	list_for_each_entry(d, &iommu->domains, next) {
-		if (d != domain) {
-			src = d;
-			break;
-		}
-	}
-
 	for (n = rb_first(&iommu->dmas); n; n = rb_next(n)) {
 		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
-		size_t done, off, run;
+		unsigned long i;
+		size_t off = 0;
 
-		if (!src) {
-			ret = type1_pin_map(iommu, dma, domain, 0, dma->size,
-					    &done);
+		if (!pinned) {
+			ret = type1_pin_map(iommu, dma, domain);
 			if (ret) {
 				/* @domain is the only one: unpin through it. */
-				type1_unmap_unpin(iommu, dma, done);
+				type1_unmap_unpin(iommu, dma);
 				goto unwind;
 			}
 			continue;
 		}
 
 		/* By offset: iova + size wraps for a mapping at the top. */
-		for (off = 0; off < dma->size; off += run) {
-			dma_addr_t iova = dma->iova + off;
-			phys_addr_t phys = iommu_iova_to_phys(src->domain, iova);
+		for (i = 0; i < dma->nr_ext; i++) {
+			struct type1_extent *e = &dma->ext[i];
 
-			run = PAGE_SIZE;
-			if (WARN_ON_ONCE(!phys))
-				continue;
-			while (off + run < dma->size &&
-			       iommu_iova_to_phys(src->domain, iova + run) ==
-			       phys + run)
-				run += PAGE_SIZE;
-			ret = iommu_map(domain->domain, iova, phys, run,
-					dma->prot | IOMMU_CACHE,
+			ret = iommu_map(domain->domain, dma->iova + off, e->phys,
+					e->len, dma->prot | IOMMU_CACHE,
 					GFP_KERNEL_ACCOUNT);
 			if (ret) {
 				if (off)
@@ -1099,6 +1216,7 @@ static int type1_replay(struct type1_iommu *iommu, struct type1_domain *domain)
 						    off);
 				goto unwind;
 			}
+			off += e->len;
 			cond_resched();
 		}
 	}
@@ -1112,10 +1230,10 @@ unwind:
 	for (n = rb_prev(n); n; n = rb_prev(n)) {
 		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
 
-		if (src)
+		if (pinned)
 			iommu_unmap(domain->domain, dma->iova, dma->size);
 		else
-			type1_unmap_unpin(iommu, dma, dma->size);
+			type1_unmap_unpin(iommu, dma);
 	}
 	return ret;
 }
@@ -1401,7 +1519,7 @@ static void type1_unmap_all_domains(struct type1_iommu *iommu)
 		struct type1_dma *dma = rb_entry(n, struct type1_dma, node);
 
 		if (dma->mapped)
-			type1_unmap_unpin(iommu, dma, dma->size);
+			type1_unmap_unpin(iommu, dma);
 		dma->mapped = false;
 	}
 }
@@ -1719,8 +1837,8 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 	unsigned long vaddr_last;
 	dma_addr_t iova_last;
 	struct type1_dma *dma;
-	size_t pgsize, done;
 	bool set_vaddr;
+	size_t pgsize;
 	int prot = 0;
 	int ret;
 
@@ -1795,9 +1913,9 @@ static long type1_map_dma(struct type1_iommu *iommu, void __user *arg)
 	ret = 0;
 	/* Without a domain, pages are pinned on demand by emulated devices. */
 	if (!list_empty(&iommu->domains)) {
-		ret = type1_pin_map(iommu, dma, NULL, 0, dma->size, &done);
+		ret = type1_pin_map(iommu, dma, NULL);
 		if (ret) {
-			type1_unmap_unpin(iommu, dma, done);
+			type1_unmap_unpin(iommu, dma);
 			type1_remove_dma(iommu, dma);
 			goto out_unlock;
 		}
