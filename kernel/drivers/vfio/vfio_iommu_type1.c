@@ -50,6 +50,8 @@ MODULE_PARM_DESC(dma_entry_limit,
 
 /* Unmap notifications a mapping may need before its pins are gone. */
 #define TYPE1_NOTIFY_RETRIES		10
+/* Unmap in pieces of this, aligned in IOVA space: no IOMMU page is larger. */
+#define TYPE1_UNMAP_CHUNK		SZ_1G
 
 /**
  * struct type1_group - an iommu_group attached to a container
@@ -723,12 +725,15 @@ static int type1_pin_map(struct type1_iommu *iommu, struct type1_dma *dma,
 		}
 
 		/*
-		 * In the mapping's own task, GUP-fast pins without the mmap
-		 * lock or a page table walk per page. What it cannot pin
-		 * (MMIO, a page it refuses) goes the remote way, so which
-		 * pages are accepted does not depend on the task.
+		 * In the mapping's own task, GUP-fast pins resident pages
+		 * without the mmap lock or a page table walk per page. What
+		 * it cannot pin without a fault (FOLL_NOFAULT: a page not
+		 * present, userfaultfd, MMIO, a page it refuses) goes the
+		 * remote way, so which pages are accepted and how a fault is
+		 * taken do not depend on the task.
 		 */
-		got = fast ? pin_user_pages_fast(vaddr, want, gup, pages) : 0;
+		got = fast ? pin_user_pages_fast(vaddr, want,
+						 gup | FOLL_NOFAULT, pages) : 0;
 		if (got <= 0)
 			got = type1_pin_remote(mm, vaddr, want, gup, pages,
 					       &pfn);
@@ -848,6 +853,33 @@ static long type1_release_run(struct type1_dma *dma, dma_addr_t iova,
 }
 
 /*
+ * Clear @len bytes at @iova from @domain with one IOTLB flush at the end,
+ * in pieces that end on TYPE1_UNMAP_CHUNK boundaries of the IOVA space
+ * (no IOMMU page is larger, so none is split), rescheduling between
+ * pieces: a large fragmented mapping is a long page table walk.
+ */
+static void type1_unmap_domain(struct iommu_domain *domain, dma_addr_t iova,
+			       size_t len)
+{
+	struct iommu_iotlb_gather gather;
+	size_t off = 0;
+
+	iommu_iotlb_gather_init(&gather);
+	/* Offsets, not end addresses: iova + len may wrap to 0 at the top. */
+	while (off < len) {
+		dma_addr_t at = iova + off;
+		size_t piece = min_t(u64, len - off, TYPE1_UNMAP_CHUNK -
+				     (at & (TYPE1_UNMAP_CHUNK - 1)));
+
+		WARN_ON_ONCE(iommu_unmap_fast(domain, at, piece, &gather) <
+			     piece);
+		off += piece;
+		cond_resched();
+	}
+	iommu_iotlb_sync(domain, &gather);
+}
+
+/*
  * Remove what @dma has pinned and mapped from every domain, then unpin
  * it. One iommu_unmap() per domain clears the whole range and flushes
  * the IOTLB once, before any page is unpinned (a device may use a page
@@ -864,11 +896,9 @@ static void type1_unmap_unpin(struct type1_iommu *iommu, struct type1_dma *dma)
 	for (i = 0; i < dma->nr_ext; i++)
 		len += dma->ext[i].len;
 
-	/* Lengths, not end addresses: iova + len may wrap to 0 at the top. */
 	if (len)
 		list_for_each_entry(d, &iommu->domains, next)
-			WARN_ON_ONCE(iommu_unmap(d->domain, dma->iova, len) <
-				     len);
+			type1_unmap_domain(d->domain, dma->iova, len);
 
 	for (i = 0; i < dma->nr_ext; i++) {
 		struct type1_extent *e = &dma->ext[i];

@@ -285,6 +285,9 @@ static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
 
 err_unpublish:
 	vfio_pci_intx_publish(vdev, NULL);
+	/* A config write's sender may hold @trigger; the caller drops it. */
+	if (trigger)
+		synchronize_rcu();
 	kfree(ctx->name);
 err_free_ctx:
 	kfree(ctx);

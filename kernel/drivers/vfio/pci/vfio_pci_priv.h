@@ -75,8 +75,10 @@
  *   INTx                irqlock in the hard IRQ handler; the unmask virqfd
  *                       takes irqlock under the eventfd's wait queue lock,
  *                       so no eventfd is signalled under irqlock: a sender
- *                       takes a reference on the trigger under irqlock and
- *                       signals it after dropping the lock
+ *                       reads the trigger under irqlock inside an RCU
+ *                       read-side section and signals it after dropping
+ *                       the lock, before the section ends; whoever drops a
+ *                       trigger waits for a grace period first
  *   runtime PM          the suspend and resume callbacks take memory_lock
  *                       (write), and irqlock for INTx once it is dropped;
  *                       so a synchronous wake (pm_runtime_resume_and_get())
