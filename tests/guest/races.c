@@ -853,6 +853,11 @@ TEST_F_TIMEOUT(race, get_device_fd_vs_unbind, 120)
 	ASSERT_TRUE(stop_threads(t, 3, &b.r));
 	TH_LOG("%lu device files, %lu unbinds", atomic_load(&b.opened),
 	       atomic_load(&b.unbound));
+	/* unexpected() has one buffer: a line each. */
+	TH_LOG("errnos at group set-up: %s",
+	       unexpected(atomic_load(&b.stage[0]), 0));
+	TH_LOG("errnos at GET_DEVICE_FD: %s",
+	       unexpected(atomic_load(&b.stage[1]), 0));
 	EXPECT_LT(0UL, atomic_load(&b.opened));
 	EXPECT_LT(0UL, atomic_load(&b.unbound));
 	EXPECT_STREQ("", unexpected(atomic_load(&b.stage[0]), setup));
