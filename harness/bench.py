@@ -30,6 +30,7 @@ from .benchrows import (
     table,
 )
 from .benchstats import CONFIDENCE
+from .errors import HarnessError
 from .guest import Guest
 from .kernel import build_info, ensure_kernel
 from .modsets import MODSETS, NONE, OURS
@@ -187,6 +188,10 @@ BENCH_MEMORY = "3G"
 """The dma and pci bench guests' memory: the 1 GiB hugetlb pool (kept for
 the whole boot) plus one 1 GiB buffer at a time plus the initramfs; other
 guests run on the same 24 GB host, so no more."""
+
+MAX_MIB = 1024
+"""The largest --mib that fits BENCH_MEMORY (a larger one ran the guest
+out of memory: its kernel panics rather than the bench failing)."""
 
 DMA_MODES = ("4k", "4k-scattered", "thp", "hugetlb")
 DMA_MIB = (64, 256, 1024)
@@ -386,6 +391,11 @@ def _cases(args: argparse.Namespace) -> list[tuple[str, int]]:
     at the sizes given with --mib."""
     if not args.mib:
         return DMA_CASES
+    if too_big := [mib for mib in args.mib if mib > MAX_MIB]:
+        raise HarnessError(
+            f"--mib {too_big[0]}: at most {MAX_MIB} (the bench guest has "
+            f"{BENCH_MEMORY} for a hugetlb pool and a buffer of that size "
+            f"at once)")
     return [(mode, mib) for mode in DMA_MODES for mib in args.mib]
 
 
