@@ -129,3 +129,62 @@ def _write_record(out: BinaryIO, ino: int, entry: _Entry) -> None:
     out.write(header + name + _pad4(len(header) + len(name)))
     out.write(data)
     out.write(_pad4(len(data)))
+
+
+_HEADER = 110
+"""Bytes of a newc header: the magic and thirteen 8-digit hex fields."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """One entry of a written archive, and where its data lies in the
+    file (`offset`, `size` in bytes; `sha256` of the data, hex)."""
+
+    mode: int
+    rdev: tuple[int, int]
+    offset: int
+    size: int
+    sha256: str
+
+
+def members(path: Path, start: int = 0) -> dict[str, Member]:
+    """The entries of the newc archives written one after another into
+    `path` from byte `start`, a later entry of a name replacing an
+    earlier one, as the kernel unpacks them.
+
+    Zero padding between archives is skipped, as the kernel skips it.
+    Raises ValueError where the file is not such archives.
+    """
+    found: dict[str, Member] = {}
+    with path.open("rb") as f:
+        f.seek(start)
+        pos = start
+        while header := f.read(_HEADER):
+            if header.strip(b"\0") == b"" and len(header) < _HEADER:
+                break
+            if header.startswith(b"\0"):
+                skip = len(header) - len(header.lstrip(b"\0"))
+                if skip < 4:
+                    raise ValueError(f"{path}: stray bytes at {pos}")
+                pos += skip - skip % 4
+                f.seek(pos)
+                continue
+            if len(header) < _HEADER or header[:6] != b"070701":
+                raise ValueError(f"{path}: no newc header at byte {pos}")
+            fields = [int(header[6 + 8 * i:14 + 8 * i], 16)
+                      for i in range(13)]
+            mode, size, namesize = fields[1], fields[6], fields[11]
+            name = f.read(namesize)[:-1].decode()
+            data_at = pos + _HEADER + namesize
+            data_at += -data_at % 4
+            f.seek(data_at)
+            data = f.read(size)
+            if len(data) != size:
+                raise ValueError(f"{path}: {name} is cut short")
+            pos = data_at + size + (-size % 4)
+            f.seek(pos)
+            if name == "TRAILER!!!":
+                continue
+            found[name] = Member(mode, (fields[9], fields[10]), data_at,
+                                 size, hashlib.sha256(data).hexdigest())
+    return found

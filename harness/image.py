@@ -3,12 +3,13 @@ harness/guestfs.py says."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
 
 from . import guestfs, modsets, stamps
-from .cpio import Archive
+from .cpio import Archive, Member, members
 from .errors import HarnessError
 from .kernel import Kernel
 from .modules import Modules
@@ -130,4 +131,44 @@ def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
     top.directory(guestfs.in_archive(guestfs.HOST))
     if extra:
         _tree(top, extra, guestfs.in_archive(guestfs.HOST))
-    return _write([Archive.of_file(base_cpio), top], output)
+    _write([Archive.of_file(base_cpio), top], output)
+    if manifest(output) is None:
+        base_members = manifest(base_cpio) or _record(
+            base_cpio, members(base_cpio))
+        top_members = members(output, start=base_cpio.stat().st_size)
+        _record(output, {**base_members, **top_members})
+    return output
+
+
+def _manifest_path(image: Path) -> Path:
+    return image.with_name(image.name + ".manifest.json")
+
+
+def _identity(image: Path) -> list[int]:
+    st = image.stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def manifest(image: Path) -> dict[str, Member] | None:
+    """What `image` holds, name -> Member (harness/cpio.py), as recorded
+    when it was written; None when there is no record of the file as it
+    is now (missing, or the image was rewritten since)."""
+    try:
+        data = json.loads(_manifest_path(image).read_text())
+        if data["image"] != _identity(image):
+            return None
+        return {name: Member(m[0], (m[1], m[2]), m[3], m[4], m[5])
+                for name, m in data["members"].items()}
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def _record(image: Path, found: dict[str, Member]) -> dict[str, Member]:
+    """Write `found` as `image`'s manifest; return it."""
+    data = {"image": _identity(image),
+            "members": {name: [m.mode, *m.rdev, m.offset, m.size, m.sha256]
+                        for name, m in found.items()}}
+    tmp = _manifest_path(image).with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(_manifest_path(image))
+    return found

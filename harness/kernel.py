@@ -174,16 +174,24 @@ def _prune(layout: Layout) -> None:
                 shutil.rmtree(old, ignore_errors=True)
 
 
+def cached_kernel(layout: Layout) -> Kernel | None:
+    """The guest kernel of `layout` if the cache has it built for the
+    current config, else None; never builds."""
+    info = build_info(layout)
+    ready = (info.get("key") == layout.config_key
+             and layout.bzimage.exists() and layout.headers.exists()
+             and layout.modroot.exists())
+    return Kernel(layout, info["release"]) if ready else None
+
+
 def _ensure_kernel_locked(layout: Layout, force: bool) -> Kernel:
     fragments = fragment_paths(layout.flavour)
     key = layout.config_key
     info = build_info(layout)
-    ready = (info.get("key") == key and layout.bzimage.exists()
-             and layout.headers.exists() and layout.modroot.exists())
-    if ready and not force:
+    if not force and (kernel := cached_kernel(layout)) is not None:
         # Mark it used, for _prune().
         _info_path(layout.kbuild).touch()
-        return Kernel(layout, info["release"])
+        return kernel
 
     log = layout.kbuild.parent / f"build-{layout.kbuild.name}.log"
     log.write_text("")

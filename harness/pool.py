@@ -47,6 +47,12 @@ class GuestPool:
         guest.use_modules(modset)
         return guest
 
+    def adopt(self, guest: Guest, machine: str, cpus: int) -> None:
+        """Take `guest`, booted elsewhere (harness/headstart.py), as the
+        machine's guest with `cpus` vCPUs; it counts as a boot."""
+        self.boots += 1
+        self.guests[(machine, cpus)] = guest
+
     def _boot(self, machine: str, cpus: int) -> Guest:
         """A started guest. A splat while booting comes before any VFIO
         module is loaded, so it is the guest kernel under TCG, not the

@@ -32,15 +32,17 @@ import pytest
 from . import features, guestfs, kmemleak, ktap, modsets, splat
 from .errors import GuestSplat, HarnessError
 from .guest import Guest, tail
+from .headstart import HeadStart
 from .paths import FRAGMENTS, results_dir
 from .pool import TEST_CPUS, GuestPool
 from .programs import GUEST_TESTS, program_info
+from .progress import note
 from .reporting import ResultsReporter
 from .results import Row
 from .topology import DEFAULT_MACHINE
 from .topology import available as available_machines
 from .verdict import VERDICT_PROPERTY, Verdict, ktap_case
-from .world import World, build
+from .world import World, build, layout
 
 GUEST_KEY = pytest.StashKey[Guest]()
 MARK_KEY = pytest.StashKey[int]()
@@ -57,6 +59,7 @@ class _State:
         self._world: World | None = None
         self._error: Exception | None = None
         self._pool: GuestPool | None = None
+        self.head_start: HeadStart | None = None
 
     def world(self) -> World:
         if self._error is not None:
@@ -75,7 +78,11 @@ class _State:
         if self._pool is None:
             # Each xdist worker boots its own guests: name them apart.
             worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-            self._pool = GuestPool(self.world(), prefix=worker)
+            pool = GuestPool(self.world(), prefix=worker)
+            early, self.head_start = self.head_start, None
+            if early is not None and (guest := early.adopt(pool.world)):
+                pool.adopt(guest, early.machine, early.cpus)
+            self._pool = pool
         return self._pool
 
     def accel(self) -> str:
@@ -83,6 +90,8 @@ class _State:
         return self._world.accel if self._world is not None else "-"
 
     def close(self) -> None:
+        if self.head_start is not None:
+            self.head_start.close()
         if self._pool is not None:
             self._pool.close()
 
@@ -379,6 +388,42 @@ def pytest_collection_modifyitems(session: pytest.Session,
         # Carried by every report, across xdist too, and into JUnit XML.
         item.user_properties += [("feature", row.feature),
                                  ("modset", row.modset), ("row", row.label)]
+
+
+def _guest_needed(item: pytest.Item) -> tuple[str, int] | None:
+    """The machine and vCPUs a test will boot, if it will."""
+    if item.get_closest_marker("skip") is not None:
+        return None
+    if isinstance(item, GuestCase):
+        return item.machine, item.cpus
+    if "guest" not in getattr(item, "fixturenames", ()):
+        return None
+    machine = item.get_closest_marker("machine")
+    cpus = item.get_closest_marker("cpus")
+    return (_machine(item.config, machine.args[0] if machine else None),
+            int(cpus.args[0]) if cpus else TEST_CPUS)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A run that is not sharded boots its first test's guest now, while
+    it builds (harness/headstart.py)."""
+    config = session.config
+    if (hasattr(config, "workerinput")
+            or config.pluginmanager.hasplugin("dsession")
+            or config.getoption("collectonly")
+            or os.environ.get("VFIO_HEADSTART") == "0"):
+        return
+    need = next(filter(None, map(_guest_needed, session.items)), None)
+    if need is None:
+        return
+    machine, cpus = need
+    lay = layout(config.getoption("kernel_flavour"))
+    try:
+        config.stash[_STATE].head_start = HeadStart.launch(
+            lay, lay.initramfs, machine, cpus, f"{machine}-1")
+    except (HarnessError, OSError) as exc:
+        note(f"no early boot ({exc}); the guest boots after the build")
 
 
 # --- sharding: build once, hand the world to the workers ------------------

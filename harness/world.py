@@ -56,6 +56,23 @@ def boot_config(kernel: Kernel, image: Path, accel: str, *,
     return replace(boot, memory=memory) if memory else boot
 
 
+def new_guest(kernel: Kernel, image: Path, accel: str, name: str,
+              machine: str = DEFAULT_MACHINE, *,
+              append: tuple[str, ...] = (), memory: str | None = None,
+              icount: bool = False, cpus: int | None = None) -> Guest:
+    """A guest (not yet started) booting `kernel` and `image`, whose
+    console goes to results/console/`name`.log; see World.guest."""
+    logdir = results_dir() / "console"
+    logdir.mkdir(parents=True, exist_ok=True)
+    boot = boot_config(kernel, image, accel,
+                       console_log=logdir / f"{name}.log",
+                       qmp_socket=Path(tempfile.gettempdir()) /
+                       f"vfio-harness-{os.getpid()}-{name}.qmp",
+                       append=append, memory=memory, icount=icount,
+                       cpus=cpus)
+    return Guest(load(machine), boot)
+
+
 @dataclass
 class World:
     layout: Layout
@@ -74,15 +91,9 @@ class World:
         @memory is QEMU's -m and @cpus its -smp (defaults qemu.Boot's);
         @icount see qemu.Boot.
         """
-        logdir = results_dir() / "console"
-        logdir.mkdir(parents=True, exist_ok=True)
-        boot = boot_config(self.kernel, image or self.image, self.accel,
-                           console_log=logdir / f"{name}.log",
-                           qmp_socket=Path(tempfile.gettempdir()) /
-                           f"vfio-harness-{os.getpid()}-{name}.qmp",
-                           append=append, memory=memory, icount=icount,
-                           cpus=cpus)
-        return Guest(load(machine), boot)
+        return new_guest(self.kernel, image or self.image, self.accel,
+                         name, machine, append=append, memory=memory,
+                         icount=icount, cpus=cpus)
 
     def interactive(self, append: tuple[str, ...] = ()) -> qemu.Boot:
         """Settings for a guest whose console is the user's terminal."""
