@@ -110,9 +110,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
         guest.use_modules(modsets.NONE)
     if result.status == 127 and b"not found" in result.data:
         print(f"exec: {args.command[0]} did not start in the guest: is it in "
-              f"{directory}? The guest has the host's glibc (libc.so.6) "
-              "and no other shared library: link the others static.",
-              file=sys.stderr)
+              f"{directory} and linked static (gcc -static)? The guest has "
+              "no shared libraries.", file=sys.stderr)
     return result.status
 
 
@@ -262,8 +261,7 @@ def parser() -> argparse.ArgumentParser:
     modsets.add_modset_option(sp, default=modsets.OURS)
     sp.add_argument("--timeout", type=float, default=300,
                     help="seconds the command may run (default: 300)")
-    sp.add_argument("directory", help="host directory (binaries linked "
-                    "static, or against glibc alone)")
+    sp.add_argument("directory", help="host directory (static binaries)")
     sp.add_argument("command", nargs="+", help="command, run in /host")
     sp.set_defaults(func=cmd_exec)
 
