@@ -31,6 +31,7 @@ REQUIREMENTS = [
     Requirement("linux-source-6.12", "/usr/src/linux-source-6.12.tar.xz"),
     Requirement("make", "make"),
     Requirement("gcc", "gcc"),
+    Requirement("musl-tools", "musl-gcc"),
     Requirement("binutils", "ld"),
     Requirement("binutils", "nm"),
     Requirement("libc6-dev", "/usr/lib/x86_64-linux-gnu/libc.a"),
@@ -56,7 +57,9 @@ REQUIREMENTS = [
 # narrowed to what tinyconfig + images/*.config use (no Rust, BTF, Sphinx,
 # module signing or compression), plus what changes.rst does not list.
 PROGRAMS: dict[str, str] = {
-    "gcc": "changes.rst; the kernel, our modules, static guest programs",
+    "gcc": "changes.rst; the kernel, our modules",
+    "musl-gcc": "the static guest programs, a fifth of glibc's size "
+                "(harness/programs.py)",
     "ld": "changes.rst (binutils); gcc's linker",
     "nm": "binutils; harness/variants.py and external.py list what a "
           "module imports",

@@ -6,12 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterable
 from pathlib import Path
-
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
-from elftools.elf.segments import InterpSegment
 
 from . import guestfs, modsets, stamps
 from .cpio import Archive, Member, members
@@ -63,80 +58,13 @@ def stripped(binary: Path) -> Path:
     were a fifth of the image (46.5 MB -> 38.0 MB), which the guest
     kernel copies into its rootfs at every boot (about 17 ms per MB
     under TCG, measured from "Unpacking initramfs" to "Freeing initrd
-    memory"). Remade when older than `binary`, with the list of what
-    it needs to run beside it (see needs())."""
+    memory"). Remade when older than `binary`."""
     out = binary.parent / "stripped" / binary.name
     if not out.exists() or out.stat().st_mtime_ns < binary.stat().st_mtime_ns:
         out.parent.mkdir(parents=True, exist_ok=True)
         cmd = ["strip", "-o", str(out), str(binary)]
         subprocess.run(cmd, check=True, capture_output=True)
-        _needs_file(out).write_text("\n".join(_elf_needs(out)) + "\n")
     return out
-
-
-def _needs_file(binary: Path) -> Path:
-    return binary.with_name(binary.name + ".needs")
-
-
-def _elf_needs(binary: Path) -> list[str]:
-    """The ELF interpreter (an absolute path) and the DT_NEEDED library
-    names of `binary`, or nothing for a static one."""
-    found = []
-    with binary.open("rb") as f:
-        elf = ELFFile(f)
-        for seg in elf.iter_segments():
-            if isinstance(seg, InterpSegment):
-                found.append(seg.get_interp_name())
-        for sec in elf.iter_sections():
-            if isinstance(sec, DynamicSection):
-                # pyelftools sets .needed on DT_NEEDED tags only.
-                found += [str(getattr(t, "needed"))  # noqa: B009
-                          for t in sec.iter_tags()
-                          if t.entry.d_tag == "DT_NEEDED"]
-    return found
-
-
-def needs(binary: Path) -> list[str]:
-    """What stripped(`binary`) needs to run: its interpreter and library
-    names, as recorded when it was stripped."""
-    path = _needs_file(stripped(binary))
-    if not path.exists():
-        path.write_text("\n".join(_elf_needs(stripped(binary))) + "\n")
-    return path.read_text().split()
-
-
-LIBRARY_DIRS = (Path("/lib/x86_64-linux-gnu"),
-                Path("/usr/lib/x86_64-linux-gnu"))
-"""Where the host's libraries are, and where the guest's dynamic loader
-looks first without an ld.so.cache (`ld.so --help`: system search path)."""
-
-
-def runtime(names: Iterable[str]) -> dict[str, Path]:
-    """Image path -> host file of the interpreter and libraries that
-    programs needing `names` (see needs()) load, and what those load in
-    turn: the guest programs are linked against the host's glibc, a few
-    MB once instead of ~700 KB of static libc in each of 45 programs.
-
-    Raises HarnessError for a library the host does not have.
-    """
-    found: dict[str, Path] = {}
-    todo = list(names)
-    while todo:
-        name = todo.pop()
-        if name.startswith("/"):
-            host, where = Path(name), name.lstrip("/")
-        else:
-            host = next((d / name for d in LIBRARY_DIRS
-                         if (d / name).exists()), Path(name))
-            where = f"{LIBRARY_DIRS[0].relative_to('/')}/{name}"
-        if where in found:
-            continue
-        if not host.exists():
-            raise HarnessError(f"a guest program needs {name}, which is "
-                               "not on this host; run `make deps`")
-        found[where] = host.resolve()
-        todo += _elf_needs(found[where])
-    return found
 
 
 def _write(archives: list[Archive], output: Path) -> Path:
@@ -179,9 +107,6 @@ def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
     for name, binary in sorted(programs.items()):
         base.copy(guestfs.in_archive(guestfs.program(name)),
                   stripped(binary), 0o755)
-    libraries = {n for binary in programs.values() for n in needs(binary)}
-    for where, host in sorted(runtime(libraries).items()):
-        base.copy(where, host, 0o755)
     base_cpio = _write([base], output.parent / BASE_NAME)
 
     top = Archive()
