@@ -127,7 +127,8 @@ static void on_sigbus(int sig)
 static bool mmio_readable(volatile uint32_t *reg)
 {
 	struct sigaction sa = { .sa_handler = on_sigbus }, old;
-	bool ok = false;
+	/* Set between sigsetjmp() and a siglongjmp(): volatile, or lost. */
+	volatile bool ok = false;
 
 	sigaction(SIGBUS, &sa, &old);
 	if (!sigsetjmp(bus_error, 1)) {

@@ -623,7 +623,8 @@ struct bar_race {
 static void *bar_reader(void *arg)
 {
 	struct bar_race *b = arg;
-	volatile uint32_t *regs = MAP_FAILED;
+	/* Live across sigsetjmp(): the pointer itself is volatile too. */
+	volatile uint32_t *volatile regs = MAP_FAILED;
 	volatile unsigned int i;
 
 	for (i = 0; !atomic_load(&b->r.stop); i++) {
