@@ -1049,5 +1049,17 @@ int vfio_pci_core_match(struct vfio_device *core_vdev, char *buf)
 }
 EXPORT_SYMBOL_GPL(vfio_pci_core_match);
 
+/*
+ * Dropping an INTx trigger is deferred to an RCU callback (see
+ * vfio_pci_intrs.c): let the pending ones run before their code goes.
+ * No more are queued by now: every device of a driver built on this
+ * module is gone with that driver, which held this module.
+ */
+static void __exit vfio_pci_core_exit(void)
+{
+	rcu_barrier();
+}
+module_exit(vfio_pci_core_exit);
+
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("VFIO PCI core (clean-room)");

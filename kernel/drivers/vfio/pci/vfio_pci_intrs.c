@@ -13,6 +13,7 @@
 #include <linux/interrupt.h>
 #include <linux/msi.h>
 #include <linux/pci.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 
 #include "vfio_pci_priv.h"
@@ -22,8 +23,8 @@
  * @trigger: the user's eventfd, signalled by the interrupt; NULL for a
  *           vector with none. MSI/MSI-X: changed under the device's igate.
  *           INTx: changed under igate and irqlock both, read under
- *           irqlock and RCU, freed after a grace period (see
- *           vfio_pci_intx_trigger())
+ *           irqlock and RCU, its reference dropped after a grace period
+ *           (see vfio_pci_intx_trigger() and vfio_pci_intx_put_trigger())
  * @unmask: INTx only: eventfd whose signals unmask the line
  * @name: the name given to request_irq()
  * @masked: INTx only: the line is masked, by its handler or the user;
@@ -72,14 +73,59 @@ vfio_pci_memory_unlock_and_restore(struct vfio_pci_core_device *vdev, u16 cmd)
 
 /* ---- INTx ---- */
 
+/* An INTx trigger whose reference is dropped once a grace period ends. */
+struct vfio_pci_intx_put {
+	struct rcu_head		rcu;
+	struct eventfd_ctx	*trigger;
+};
+
+/*
+ * RCU callback, in softirq context: eventfd_ctx_put() is a kref_put()
+ * whose release does ida_free() (irq-safe lock) and kfree(), so it may
+ * run here.
+ */
+static void vfio_pci_intx_put_rcu(struct rcu_head *rcu)
+{
+	struct vfio_pci_intx_put *put =
+		container_of(rcu, struct vfio_pci_intx_put, rcu);
+
+	eventfd_ctx_put(put->trigger);
+	kfree(put);
+}
+
+/*
+ * Drop the reference of an INTx trigger no longer published, once the
+ * senders that may have read it (see vfio_pci_intx_trigger()) are done.
+ * Deferred to an RCU callback rather than waiting here: a grace period
+ * for each SET_IRQS that replaces or drops a trigger made them tens of
+ * milliseconds long. Should the carrier not be allocated, wait instead:
+ * the reference must not leak. vfio-pci-core's module exit waits for the
+ * callbacks with rcu_barrier().
+ */
+static void vfio_pci_intx_put_trigger(struct eventfd_ctx *trigger)
+{
+	struct vfio_pci_intx_put *put;
+
+	if (!trigger)
+		return;
+	put = kmalloc(sizeof(*put), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!put) {
+		synchronize_rcu();
+		eventfd_ctx_put(trigger);
+		return;
+	}
+	put->trigger = trigger;
+	call_rcu(&put->rcu, vfio_pci_intx_put_rcu);
+}
+
 /*
  * The trigger to signal, or NULL: none set, INTx not in use (being torn
  * down), or disabled by the user in the command register. Called with
  * @irqlock held, inside an RCU read-side section that lasts until the
  * eventfd is signalled: the unmask virqfd takes @irqlock under an
  * eventfd's wait queue lock, so the signal comes after @irqlock is
- * dropped, and whoever replaces the trigger waits for a grace period
- * before dropping its reference.
+ * dropped, and whoever replaces the trigger drops its reference only
+ * after a grace period (vfio_pci_intx_put_trigger()).
  */
 static struct eventfd_ctx *
 vfio_pci_intx_trigger(struct vfio_pci_core_device *vdev)
@@ -239,7 +285,10 @@ static void vfio_pci_intx_publish(struct vfio_pci_core_device *vdev,
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
 }
 
-/* Start INTx with @trigger (which may be NULL); takes its reference. */
+/*
+ * Start INTx with @trigger (which may be NULL); takes its reference,
+ * also on failure.
+ */
 static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
 				struct eventfd_ctx *trigger)
 {
@@ -248,14 +297,20 @@ static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
 	unsigned long irqflags;
 	int ret;
 
-	if (!vfio_pci_irq_none(vdev))
-		return -EINVAL;
-	if (!pdev->irq || pdev->irq == IRQ_NOTCONNECTED)
-		return -ENODEV;
+	if (!vfio_pci_irq_none(vdev)) {
+		ret = -EINVAL;
+		goto err_put;
+	}
+	if (!pdev->irq || pdev->irq == IRQ_NOTCONNECTED) {
+		ret = -ENODEV;
+		goto err_put;
+	}
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
-	if (!ctx)
-		return -ENOMEM;
+	if (!ctx) {
+		ret = -ENOMEM;
+		goto err_put;
+	}
 	ctx->name = kasprintf(GFP_KERNEL_ACCOUNT, "vfio-intx(%s)",
 			      pci_name(pdev));
 	if (!ctx->name) {
@@ -285,18 +340,18 @@ static int vfio_pci_intx_enable(struct vfio_pci_core_device *vdev,
 
 err_unpublish:
 	vfio_pci_intx_publish(vdev, NULL);
-	/* A config write's sender may hold @trigger; the caller drops it. */
-	if (trigger)
-		synchronize_rcu();
 	kfree(ctx->name);
 err_free_ctx:
 	kfree(ctx);
+err_put:
+	/* Once published, a config write's sender may have read it. */
+	vfio_pci_intx_put_trigger(trigger);
 	return ret;
 }
 
 /*
- * Replace the INTx eventfd; takes the reference of @trigger. Senders
- * that read the old one are done after a grace period.
+ * Replace the INTx eventfd; takes the reference of @trigger. The old
+ * one's is dropped once the senders that read it are done.
  */
 static void vfio_pci_intx_set_trigger(struct vfio_pci_core_device *vdev,
 				      struct eventfd_ctx *trigger)
@@ -309,10 +364,7 @@ static void vfio_pci_intx_set_trigger(struct vfio_pci_core_device *vdev,
 	old = ctx->trigger;
 	WRITE_ONCE(ctx->trigger, trigger);
 	spin_unlock_irqrestore(&vdev->irqlock, flags);
-	if (old) {
-		synchronize_rcu();
-		eventfd_ctx_put(old);
-	}
+	vfio_pci_intx_put_trigger(old);
 }
 
 static void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
@@ -328,11 +380,8 @@ static void vfio_pci_intx_disable(struct vfio_pci_core_device *vdev)
 	 */
 	vfio_pci_intx_publish(vdev, NULL);
 	free_irq(pdev->irq, vdev);
-	if (ctx->trigger) {
-		/* A config write's sender may still hold it. */
-		synchronize_rcu();
-		eventfd_ctx_put(ctx->trigger);
-	}
+	/* A config write's sender may still hold it; not @ctx itself. */
+	vfio_pci_intx_put_trigger(ctx->trigger);
 	kfree(ctx->name);
 	kfree(ctx);
 }
@@ -391,7 +440,6 @@ static int vfio_pci_set_intx_trigger(struct vfio_pci_core_device *vdev,
 	bool intx = vfio_pci_irq_is(vdev, VFIO_PCI_INTX_IRQ_INDEX);
 	struct eventfd_ctx *trigger = NULL;
 	s32 fd;
-	int ret;
 
 	if (intx && !count && (flags & VFIO_IRQ_SET_DATA_NONE)) {
 		vfio_pci_intx_disable(vdev);
@@ -411,10 +459,7 @@ static int vfio_pci_set_intx_trigger(struct vfio_pci_core_device *vdev,
 			vfio_pci_intx_set_trigger(vdev, trigger);
 			return 0;
 		}
-		ret = vfio_pci_intx_enable(vdev, trigger);
-		if (ret && trigger)
-			eventfd_ctx_put(trigger);
-		return ret;
+		return vfio_pci_intx_enable(vdev, trigger);
 	}
 
 	/* No data or a bool: loopback, the user signals itself. */

@@ -78,7 +78,9 @@
  *                       reads the trigger under irqlock inside an RCU
  *                       read-side section and signals it after dropping
  *                       the lock, before the section ends; whoever drops a
- *                       trigger waits for a grace period first
+ *                       trigger puts its reference from an RCU callback
+ *                       (softirq: no lock of ours is taken there), so
+ *                       SET_IRQS does not wait for a grace period
  *   runtime PM          the suspend and resume callbacks take memory_lock
  *                       (write), and irqlock for INTx once it is dropped;
  *                       so a synchronous wake (pm_runtime_resume_and_get())
