@@ -128,9 +128,10 @@ class HeadStart:
     def adopt(self, world: World) -> Guest | None:
         """The early guest brought up to `world`'s image, or None (and
         the guest gone) when a fresh boot is needed."""
-        why = self._why_not(world)
         new = manifest(world.image)
-        found = delta(self.members, new) if why is None and new else why
+        found = self._why_not(world) or (
+            delta(self.members, new) if new is not None
+            else "the new image has no record of its members")
         if not isinstance(found, Delta):
             note(f"the guest booted during the build is dropped: {found}")
             self.close()
@@ -138,7 +139,7 @@ class HeadStart:
         try:
             self.guest.wait_ready()
             self._apply(found, world.image)
-        except HarnessError as exc:
+        except (HarnessError, OSError) as exc:
             note(f"the guest booted during the build is dropped: {exc}")
             self.close()
             return None
