@@ -152,9 +152,15 @@ def compile_command(layout: Layout, source: Path, output: Path) -> list[str]:
     Linked against glibc's shared library instead, each run of a program
     took 30-80 ms more under TCG (the loader, and copy-on-write faults on
     the fork of each case), which is more than the boot saved.
+
+    Paths in the checkout are written relative to it into the binary
+    (__FILE__ in an ASSERT's message, the debug info), so that one
+    binary serves every checkout of the same sources (_shared_key).
+    Run it in REPO, which the debug info then names ".".
     """
     return [MUSL_GCC, "-static", "-O2", "-g", "-Wall", "-Wextra",
             "-Wno-unused-parameter", "-D_GNU_SOURCE",
+            f"-ffile-prefix-map={REPO}=.",
             # The 6.12 uAPI first: the host's /usr/include is older.
             f"-I{layout.headers}", f"-I{GUEST_TESTS / 'include'}",
             f"-I{layout.selftests}", "-o", str(output), str(source),
@@ -165,13 +171,22 @@ SHARED_KEEP_S = 14 * 24 * 3600
 """Compiled programs in the shared cache unused this long are removed."""
 
 
+_CHECKOUT = "@CHECKOUT@"
+"""Stands for REPO in a shared key: checkouts and bisect clones at other
+paths share binaries (compile_command keeps REPO out of them)."""
+
+
 def _shared_key(layout: Layout, source: Path, shared: list[Path]) -> str:
-    """What a program's binary depends on: its source, every shared
-    header, the compile command (the kernel's uAPI headers and the
-    selftests are named by paths that carry the source version and config
-    key), and the compiler and static libc installed."""
-    digest = stamps.Digest().file(source).files(shared).text(
-        "cmd", " ".join(compile_command(layout, source, Path("OUT"))))
+    """What a program's binary depends on: its source and every shared
+    header (by content and file name, not where the checkout is), the
+    compile command (the kernel's uAPI headers and the selftests are
+    named by paths that carry the source version and config key), and
+    the compiler and static libc installed."""
+    digest = stamps.Digest().text(source.name, source.read_text())
+    for header in sorted(shared):
+        digest.text(f"header {header.name}", header.read_text())
+    cmd = " ".join(compile_command(layout, Path(source.name), Path("OUT")))
+    digest.text("cmd", cmd.replace(str(REPO), _CHECKOUT))
     for tool in (shutil.which(MUSL_GCC) or MUSL_GCC, LIBC_A):
         try:
             digest.text(tool, str(Path(tool).stat().st_mtime_ns))
@@ -240,7 +255,8 @@ def build_programs(layout: Layout) -> dict[str, Path]:
                       / _shared_key(layout, source, shared) / source.stem)
             if not _from_shared(cached, binary):
                 cmd = compile_command(layout, source, binary)
-                proc = subprocess.run(cmd, capture_output=True, text=True)
+                proc = subprocess.run(cmd, capture_output=True, text=True,
+                                      cwd=REPO)
                 if proc.returncode != 0:
                     raise BuildError(f"guest program {source.name} failed "
                                      f"to build:\n{proc.stderr[-4000:]}")

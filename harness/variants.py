@@ -23,6 +23,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import stamps
 from .kernel import Kernel, jobs
 
 VARIANT_DRIVERS: dict[str, str] = {
@@ -92,27 +93,46 @@ def build_variant(kernel: Kernel, ours: Path, driver: str,
     """Build upstream's `driver` against our headers in `out`.
 
     `ours` is our modules' build directory (build_ours()'s `out`): its
-    src/include and src/drivers/vfio/Module.symvers are used.
+    src/include and src/drivers/vfio/Module.symvers are used. A build
+    that succeeded in `out` with the same inputs (a stamp) is not redone;
+    its modules' imports are checked again all the same.
     """
     option = VARIANT_DRIVERS[driver]
     origin = kernel.layout.source / "drivers/vfio/pci" / driver
     src = out / driver
-    shutil.rmtree(src, ignore_errors=True)
-    shutil.copytree(origin, src)
-    (src / "Kbuild").write_text(kbuild_text(ours / "src" / "include"))
+    include = ours / "src" / "include"
     our_symvers = ours / "src/drivers/vfio/Module.symvers"
     cmd = ["make", "-C", str(kernel.layout.kbuild), f"M={src}",
            f"-j{jobs()}", f"{option}=m", "KBUILD_MODPOST_WARN=1",
            f"KBUILD_EXTRA_SYMBOLS={our_symvers}", "modules"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
     log = out / f"{driver}.log"
-    log.write_text(proc.stdout + proc.stderr)
-    errors = [ln.replace(str(src) + "/", f"{driver}/")
-              for ln in (proc.stdout + proc.stderr).splitlines()
-              if _ERROR.search(ln)]
-    kos = sorted(src.glob("*.ko"))
-    result = VariantBuild(driver, proc.returncode == 0 and bool(kos),
-                          errors, log=log)
+    # Everything the build reads (the driver's sources, our headers and
+    # exports, the kernel): a build with the same inputs is not redone.
+    digest = (stamps.Digest().text("cmd", " ".join(cmd))
+              .text("kbuild", kbuild_text(include)).tree(origin)
+              .tree(include).file(our_symvers).kernel(kernel))
+    stamp = out / f"{driver}.{stamps.STAMP_NAME}"
+    built = stamps.read_extra(stamp, "kos")
+    if isinstance(built, list) and built and stamps.fresh(
+            stamp, digest, [src / str(k) for k in built] + [log]):
+        errors: list[str] = []
+        kos = [src / str(k) for k in built]
+        result = VariantBuild(driver, True, errors, log=log)
+    else:
+        stamps.forget(stamp)
+        shutil.rmtree(src, ignore_errors=True)
+        shutil.copytree(origin, src)
+        (src / "Kbuild").write_text(kbuild_text(include))
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        log.write_text(proc.stdout + proc.stderr)
+        errors = [ln.replace(str(src) + "/", f"{driver}/")
+                  for ln in (proc.stdout + proc.stderr).splitlines()
+                  if _ERROR.search(ln)]
+        kos = sorted(src.glob("*.ko"))
+        result = VariantBuild(driver, proc.returncode == 0 and bool(kos),
+                              errors, log=log)
+        if result.built:
+            stamps.record(stamp, digest, kos=[k.name for k in kos])
     if result.built:
         theirs = symvers(kernel.layout.kbuild / "Module.symvers")
         mine = symvers(our_symvers)

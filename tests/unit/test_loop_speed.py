@@ -136,3 +136,65 @@ def test_a_program_compiled_elsewhere_is_taken_from_the_cache(tmp_path):
     assert _from_shared(cached, other)
     assert other.read_bytes() == b"\x7fELF compiled"
     assert os.access(other, os.X_OK)
+
+
+def test_a_clone_elsewhere_shares_the_compiled_programs(tmp_path):
+    """A bisect step's clone (or another worktree) has the same sources
+    at another path: same key, so it compiles nothing; an edit does."""
+    from harness.paths import Layout
+    from harness.programs import _shared_key
+    lay = Layout(tmp_path / "cache", "6.12.0-1", "default")
+    keys = []
+    for checkout in ("a", "b"):
+        include = tmp_path / checkout / "tests/guest/include"
+        include.mkdir(parents=True)
+        (include / "t.h").write_text("#define X 1\n")
+        src = include.parent / "t.c"
+        src.write_text("int main(void) { return X; }\n")
+        keys.append(_shared_key(lay, src, [include / "t.h"]))
+    assert keys[0] == keys[1]
+    src.write_text("int main(void) { return !X; }\n")
+    assert _shared_key(lay, src, [include / "t.h"]) != keys[0]
+
+
+def test_programs_do_not_carry_the_checkout_path():
+    """Where the checkout is must not reach a binary shared by key."""
+    from harness.paths import REPO, Layout
+    from harness.programs import compile_command
+    cmd = compile_command(Layout(REPO, "6.12.0-1"), Path("t.c"), Path("t"))
+    assert f"-ffile-prefix-map={REPO}=." in cmd
+
+
+def test_checkpatch_checks_again_only_what_changed(tmp_path, monkeypatch):
+    """A file's findings are kept with its content's digest: an unchanged
+    file is not checked again, an edited one is, and a new checkpatch
+    checks everything again."""
+    from harness import lint
+    from harness.kernel import Kernel
+    from harness.paths import Layout
+    lay = Layout(tmp_path / "cache", "6.12.0-1")
+    script = lay.source / "scripts" / "checkpatch.pl"
+    script.parent.mkdir(parents=True)
+    calls = tmp_path / "calls"
+    script.write_text(
+        f"#!/bin/sh\nfor f; do :; done\necho \"$f\" >> {calls}\n"
+        "grep -q BAD \"$f\" && echo \"$f:1: ERROR:X_BAD: bad\"\ntrue\n")
+    script.chmod(0o755)
+    files = [tmp_path / "a.c", tmp_path / "b.c"]
+    for f in files:
+        f.write_text("int a;\n")
+    monkeypatch.setattr(lint, "kernel_sources", lambda: files)
+    kernel, memo = Kernel(lay, "6.12.0"), tmp_path / "memo.json"
+
+    def run():
+        calls.write_text("")
+        found = lint.checkpatch(kernel, memo)
+        return found, calls.read_text().split()
+
+    assert run() == ([], [str(f) for f in files])
+    assert run() == ([], [])
+    files[1].write_text("BAD\n")
+    assert run() == ([f"{files[1]}:1: ERROR:X_BAD: bad"], [str(files[1])])
+    assert run()[0] == [f"{files[1]}:1: ERROR:X_BAD: bad"]
+    script.write_text(script.read_text() + "\n")
+    assert run()[1] == [str(f) for f in files]
