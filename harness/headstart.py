@@ -95,17 +95,16 @@ def _kernel_identity(bzimage: Path) -> tuple[str, int]:
     return str(bzimage), bzimage.stat().st_mtime_ns
 
 
+@dataclass
 class HeadStart:
-    """A guest launched before the build, with what it booted."""
+    """A guest launched before the build, with what it booted: the
+    image's members and the kernel's path and mtime."""
 
-    def __init__(self, guest: Guest, machine: str, cpus: int,
-                 members: dict[str, Member], kernel: tuple[str, int]
-                 ) -> None:
-        self.guest = guest
-        self.machine = machine
-        self.cpus = cpus
-        self.members = members
-        self.kernel = kernel
+    guest: Guest
+    machine: str
+    cpus: int
+    members: dict[str, Member]
+    kernel: tuple[str, int]
 
     @classmethod
     def launch(cls, lay: Layout, image: Path, machine: str, cpus: int,
