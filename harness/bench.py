@@ -145,7 +145,7 @@ def loop(args: argparse.Namespace) -> int:
                 "\nserial and sharded runs DIFFER:\n  " + "\n  ".join(diffs))
 
     print(render(["step (seconds)", "median", "min", "max", "target",
-                  "", "note"], rows))
+                  "met", "note"], rows))
     print(f"\naccel {world.accel}, {os.cpu_count()} cpus, "
           f"{args.runs} runs each (whole-suite rows: one run each)" + same)
     return 1 if same.startswith("\nserial and sharded runs DIFFER") else 0

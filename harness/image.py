@@ -33,11 +33,16 @@ def _busybox(archive: Archive) -> None:
             archive.symlink(applet, "/bin/busybox")
 
 
-def _tree(archive: Archive, src: Path, dest: str) -> None:
+def _tree(archive: Archive, src: Path, dest: str,
+          follow: bool = False) -> None:
+    """Copy the tree `src` to `dest` in `archive`. Symlinks are left out
+    (the kernel's modroot has build/ and source/ pointing back into the
+    host), unless `follow`: then one to a file is copied as that file
+    (a user's directory for `harness exec`)."""
     for path in sorted(src.rglob("*")):
         rel = f"{dest}/{path.relative_to(src)}"
-        if path.is_symlink():
-            continue  # build/ and source/ point back into the host
+        if path.is_symlink() and not (follow and path.is_file()):
+            continue
         if path.is_dir():
             archive.directory(rel)
         else:
@@ -130,7 +135,7 @@ def build_image(kernel: Kernel, ours: Modules, programs: dict[str, Path],
                  "\n".join(names).encode() + b"\n")
     top.directory(guestfs.in_archive(guestfs.HOST))
     if extra:
-        _tree(top, extra, guestfs.in_archive(guestfs.HOST))
+        _tree(top, extra, guestfs.in_archive(guestfs.HOST), follow=True)
     _write([Archive.of_file(base_cpio), top], output)
     if manifest(output) is None:
         base_members = manifest(base_cpio) or _record(

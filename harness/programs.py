@@ -223,6 +223,16 @@ def _to_shared(binary: Path, cached: Path) -> None:
             continue
 
 
+def _errors(stderr: str, most: int = 30) -> str:
+    """The compiler's error lines first (the warnings of
+    kselftest_harness.h came first and buried them), then the last lines
+    of its output (a linker names what it missed there)."""
+    lines = stderr.splitlines()
+    errors = [ln for ln in lines if "error" in ln][:most]
+    rest = [ln for ln in lines[-8:] if ln not in errors]
+    return "\n".join(errors + rest)
+
+
 def build_programs(layout: Layout) -> dict[str, Path]:
     """Build tests/guest/*.c, bench/guest/*.c and tests/fuzz/*.c that
     changed; return name -> binary.
@@ -259,7 +269,7 @@ def build_programs(layout: Layout) -> dict[str, Path]:
                                       cwd=REPO)
                 if proc.returncode != 0:
                     raise BuildError(f"guest program {source.name} failed "
-                                     f"to build:\n{proc.stderr[-4000:]}")
+                                     f"to build:\n{_errors(proc.stderr)}")
                 _to_shared(binary, cached)
         built[source.stem] = binary
     if not same_command:

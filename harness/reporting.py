@@ -60,7 +60,7 @@ class ResultsReporter:
         verdict = from_report(report.outcome, report.when,
                               hasattr(report, "wasxfail"),
                               str(recorded) if recorded else None, longrepr)
-        self.results.add(report.nodeid, row, verdict)
+        self.results.add(report.nodeid, row, verdict, report.when)
         if report.when == "teardown" and self.main_job:
             self.done += 1
             final = self.results.final()[report.nodeid]
@@ -85,7 +85,8 @@ class ResultsReporter:
             return (status[0], "", "")
         return status
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+    def pytest_terminal_summary(self, terminalreporter: Any,
+                                exitstatus: int) -> None:
         term = terminalreporter
         if not self.results.rows:
             return
@@ -93,10 +94,12 @@ class ResultsReporter:
         term.section("VFIO results by feature")
         term.write_line(self.results.table(rows=self.main_job))
         accel = self.accel()
+        verdict = ("INTERRUPTED: the tests not listed did not run"
+                   if exitstatus == pytest.ExitCode.INTERRUPTED else
+                   "all passed" if self.results.ok else "FAILURES")
         term.write_line(
             f"\n{len(self.results.rows)} tests, accel {accel}, "
-            f"{time.monotonic() - self.start:.0f}s: "
-            + ("all passed" if self.results.ok else "FAILURES")
-            + f"; table and KTAP in {results_dir()}")
+            f"{time.monotonic() - self.start:.0f}s: {verdict}"
+            f"; table and KTAP in {results_dir()}")
 
 

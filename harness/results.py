@@ -33,14 +33,29 @@ class Results:
 
     verdicts: dict[str, list[Verdict]] = field(default_factory=dict)
     rows: dict[str, Row] = field(default_factory=dict)
+    called: set[str] = field(default_factory=set)
+    """Tests whose call phase reported: one interrupted (Ctrl-C, a
+    killed worker) after a passing setup has not passed."""
 
-    def add(self, nodeid: str, row: Row, verdict: Verdict) -> None:
+    def add(self, nodeid: str, row: Row, verdict: Verdict,
+            when: str = "call") -> None:
+        """Record the verdict of one report (`when`: pytest's phase)."""
         self.rows[nodeid] = row
         self.verdicts.setdefault(nodeid, []).append(verdict)
+        if when == "call":
+            self.called.add(nodeid)
 
     def final(self) -> dict[str, Verdict]:
-        """nodeid -> the test's verdict over its setup, call, teardown."""
-        return {n: combine(v) for n, v in self.verdicts.items()}
+        """nodeid -> the test's verdict over its setup, call, teardown;
+        ERROR for a test that passed its setup but never reported its
+        call."""
+        out = {}
+        for nodeid, verdicts in self.verdicts.items():
+            verdict = combine(verdicts)
+            if verdict is Verdict.PASS and nodeid not in self.called:
+                verdict = Verdict.ERROR
+            out[nodeid] = verdict
+        return out
 
     @property
     def ok(self) -> bool:

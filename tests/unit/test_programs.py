@@ -74,3 +74,14 @@ def test_only_directives_skip_the_other_sets():
         "only on ours: 6.12 wraps at the top of the IOVA space")
     assert info.skip("ours", "top.unmap") is None
     assert info.skip("upstream", "global.both") is None
+
+
+def test_a_failed_build_shows_its_errors_first():
+    from harness.programs import _errors
+    noise = "".join(f"h.h:{i}: warning: comparison of integer\n"
+                    for i in range(500))
+    out = _errors(noise + "t.c:40:3: error: expected expression\n")
+    assert out.splitlines()[0] == "t.c:40:3: error: expected expression"
+    assert len(out.splitlines()) < 10
+    out = _errors("ld: cannot find -lfoo\ncollect2: error: ld returned 1\n")
+    assert "cannot find -lfoo" in out

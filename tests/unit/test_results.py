@@ -82,3 +82,17 @@ def test_kunit_tool_reads_our_ktap():
     assert cases["container.container: x [ours]"].status == "pass"
     assert cases["type1.type1: b [ours]"].status == "skip"
     assert sys.modules.get("kunit_parser") is not None
+
+
+def test_a_test_interrupted_after_its_setup_has_not_passed():
+    r = Results()
+    row = Row("container", "container: x", "ours")
+    r.add("container.c::x[ours]", row, Verdict.PASS, "setup")
+    assert r.final()["container.c::x[ours]"] is Verdict.ERROR
+    assert not r.ok
+    r.add("container.c::x[ours]", row, Verdict.PASS, "call")
+    r.add("container.c::x[ours]", row, Verdict.PASS, "teardown")
+    assert r.final()["container.c::x[ours]"] is Verdict.PASS
+    skipped = Results()
+    skipped.add("container.c::y[ours]", row, Verdict.SKIP, "setup")
+    assert skipped.final()["container.c::y[ours]"] is Verdict.SKIP
