@@ -96,6 +96,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     directory = Path(args.directory).resolve()
     if not directory.is_dir():
         raise HarnessError(f"{directory} is not a directory")
+    _check_static(directory, args.command[0])
     w = build(args.flavour)
     image = build_image(w.kernel, w.modules, w.programs,
                         w.layout.work / "initramfs-exec.cpio", directory)
@@ -113,6 +114,32 @@ def cmd_exec(args: argparse.Namespace) -> int:
               f"{directory} and linked static (gcc -static)? The guest has "
               "no shared libraries.", file=sys.stderr)
     return result.status
+
+
+def _check_static(directory: Path, command: str) -> None:
+    """Refuse, before booting, a program in `directory` (named as the
+    guest will run it from /host) that needs a dynamic loader: the
+    guest has no shared libraries."""
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
+    rel = command.removeprefix("/host/") if command.startswith("/host/") \
+        else command
+    program = directory / rel
+    if command.startswith("/") and not command.startswith("/host/") \
+            or not program.is_file():
+        return  # a guest command, or a name the shell finds on PATH
+    try:
+        with program.open("rb") as f:
+            dynamic = any(seg["p_type"] == "PT_INTERP"
+                          for seg in ELFFile(f).iter_segments())
+    except (ELFError, OSError):
+        return  # a script, or not ELF: the guest will say
+    if dynamic:
+        raise HarnessError(
+            f"{program} is linked dynamically, and the guest has no shared "
+            "libraries: link it with -static (gcc -static, or musl-gcc "
+            "-static)")
 
 
 def _count(least: int) -> Callable[[str], int]:
