@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import tempfile
@@ -136,11 +137,21 @@ def build(flavour: str = "default", extra: Path | None = None,
     """Build (or take from the cache) the kernel, modules, programs, image."""
     lay = layout(flavour)
     kernel = ensure_kernel(lay, force=force_kernel)
-    modules = build_ours(kernel, lay.ours)
-    modules = replace(modules,
-                      extra=build_externals(kernel, lay, modules))
-    programs = build_programs(lay)
-    image = build_image(kernel, modules, programs, lay.initramfs, extra)
+    # Two runs in one checkout build into the same directories: Kbuild
+    # deletes and rewrites objects the other is linking (seen: two
+    # single-test runs started together failed in modpost).
+    lay.work.mkdir(parents=True, exist_ok=True)
+    with open(lay.work / ".build.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            note(f"waiting for another run building in {lay.work}")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        modules = build_ours(kernel, lay.ours)
+        modules = replace(modules,
+                          extra=build_externals(kernel, lay, modules))
+        programs = build_programs(lay)
+        image = build_image(kernel, modules, programs, lay.initramfs, extra)
     return World(lay, kernel, modules, programs, image,
                  choose_accel(lay, kernel, image))
 
